@@ -1,0 +1,376 @@
+"""The PostgreSQL search engine behind CKAN's Solr connection interface.
+
+:class:`PostgresSolr` answers the calls CKAN's search layer (and
+ckanext-harvest, ckanext-spatial) makes on a ``pysolr.Solr`` object —
+``search``, ``add``, ``delete``, ``commit`` — with SQL on the
+``lyg_search_doc`` table, so every caller keeps its code and its query
+strings. :mod:`.wiring` hands it out in place of ``pysolr.Solr``.
+
+Writes run in the caller's database transaction when that transaction has
+already written something (``package_create`` indexes before it commits:
+the index row commits or rolls back with the dataset). A write on its own
+(a re-index, a harvest source clear) commits by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from ckan import model
+from ckan.lib.search.common import SearchError, SearchQueryError
+from sqlalchemy.exc import DBAPIError
+
+from . import fields as F
+from . import spatial, store
+from .query import QueryError, Sql, Translator, _join
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ROWS = 10
+MAX_FACET_LIMIT = 10000
+SORT_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s+(asc|desc)\s*$", re.I)
+
+
+class Results:
+    """What ``pysolr.Solr.search`` returns, as far as CKAN reads it."""
+
+    def __init__(self, docs: list[dict[str, Any]], hits: int,
+                 facets: dict[str, Any] | None = None) -> None:
+        self.docs = docs
+        self.hits = hits
+        self.facets = facets or {}
+        self.highlighting: dict[str, Any] = {}
+        self.spellcheck: dict[str, Any] = {}
+        self.stats: dict[str, Any] = {}
+        self.debug: dict[str, Any] = {}
+        self.grouped: dict[str, Any] = {}
+        self.qtime = None
+        self.raw_response = {
+            "response": {"numFound": hits, "docs": docs},
+            "facet_counts": self.facets,
+        }
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __iter__(self):
+        return iter(self.docs)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None and str(v) != ""]
+    return [str(value)] if str(value) != "" else []
+
+
+def _int(params: dict[str, Any], key: str, default: int) -> int:
+    value = params.get(key, default)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise SearchQueryError(f'Invalid "{key}" parameter: {value!r}') from None
+
+
+@dataclass
+class Plan:
+    where: Sql
+    score: Sql
+    order: list[str]
+    order_params: list[Any]
+
+
+class PostgresSolr:
+    """A ``pysolr.Solr`` look-alike backed by PostgreSQL."""
+
+    url = "postgresql:lyg_search_doc"
+
+    def __init__(self, decode_dates: bool = True, **_: Any) -> None:
+        self.decode_dates = decode_dates
+
+    # -------------------------------------------------------------- writes --
+
+    def add(self, docs: Iterable[dict[str, Any]], commit: bool | None = None,
+            **_: Any) -> str:
+        docs = list(docs)
+        self._write(lambda c: store.upsert(c, docs))
+        return ""
+
+    def delete(self, id: str | Sequence[str] | None = None, q: str | None = None,
+               commit: bool | None = None, **_: Any) -> str:
+        if id is None and q is None:
+            raise ValueError('You must specify "id" or "q".')
+        if id is not None:
+            ids = [id] if isinstance(id, str) else list(id)
+            sql = Sql("d.index_id = ANY(%s)", [ids])
+        else:
+            try:
+                sql = self._filter(q or "*:*")
+            except QueryError as e:
+                raise SearchQueryError(str(e)) from None
+
+        def run(conn: Any) -> None:
+            cur = conn.cursor()
+            try:
+                cur.execute(f"DELETE FROM {store.TABLE} d WHERE {sql.sql}", sql.params)
+            finally:
+                cur.close()
+
+        self._write(run)
+        return ""
+
+    def commit(self, **_: Any) -> str:
+        """Nothing is buffered: writes are visible when their transaction
+        commits. Commits the session's own transaction if it holds index
+        writes (``search-index rebuild`` and deferred re-indexing end here)."""
+        model.Session.commit()
+        return ""
+
+    def optimize(self, **_: Any) -> str:
+        return ""
+
+    def ping(self, **_: Any) -> str:
+        model.Session.connection().exec_driver_sql("SELECT 1")
+        return "OK"
+
+    def _write(self, fn: Any) -> None:
+        """Run ``fn(dbapi_connection)`` in the caller's transaction when it has
+        written already, else in a transaction of its own."""
+        conn = model.Session.connection()
+        in_write = conn.exec_driver_sql("SELECT pg_current_xact_id_if_assigned()").scalar()
+        if in_write is not None:
+            fn(conn.connection.dbapi_connection)
+            return
+        engine = model.Session.get_bind()
+        with engine.begin() as own:
+            fn(own.connection.dbapi_connection)
+
+    # -------------------------------------------------------------- search --
+
+    def search(self, q: str | None = None, search_handler: str | None = None,
+               **params: Any) -> Results:
+        try:
+            return self._search(q if q is not None else params.pop("q", "*:*"), params)
+        except QueryError as e:
+            raise SearchQueryError(str(e)) from None
+        except DBAPIError as e:
+            log.error("Search query failed: %s", e)
+            raise SearchError("The search could not be completed.") from None
+
+    def _filter(self, q: str) -> Sql:
+        return Translator().lucene(q)
+
+    def plan(self, q: str, params: dict[str, Any]) -> Plan:
+        df = params.get("df") or "text"
+        if not F.FIELD_NAME.match(df):
+            raise QueryError(f"Invalid default field: {df!r}")
+        default_and = str(params.get("q.op", "AND")).upper() != "OR"
+        t = Translator(df=df, default_and=default_and)
+        q = (q or "").strip() or "*:*"
+        def_type = params.get("defType") or "lucene"
+        if q in ("*:*", '""', "''"):
+            qsql = Sql.true()
+        elif def_type in ("dismax", "edismax") and not _fielded(q):
+            qsql = t.dismax(q, params.get("mm"))
+        else:
+            qsql = t.lucene(q)
+        rank_queries = list(t.rank)
+        parts = [qsql]
+        score_parts: list[Sql] = []
+        for fq in _as_list(params.get("fq")):
+            frange = spatial.parse_frange(fq)
+            if frange is not None:
+                parts.append(frange)
+                continue
+            if fq.strip():
+                parts.append(Translator(default_and=default_and).lucene(fq))
+        if rank_queries:
+            combined = Sql(
+                " || ".join(r.sql for r in rank_queries),
+                [p for r in rank_queries for p in r.params],
+            )
+            score_parts.append(Sql(
+                f"ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', d.tsv, ({combined.sql}), 1)",
+                combined.params,
+            ))
+        bf = params.get("bf")
+        if bf:
+            boost = spatial.parse_bf(bf)
+            if boost is None:
+                raise QueryError("Unsupported boost function")
+            score_parts.append(boost)
+        score = (
+            Sql(" + ".join(f"COALESCE({s.sql}, 0)" for s in score_parts),
+                [p for s in score_parts for p in s.params])
+            if score_parts else Sql("0::float8")
+        )
+        order, order_params = _order_by(params.get("sort"), score)
+        return Plan(_join(parts, "AND"), score, order, order_params)
+
+    def _search(self, q: str, params: dict[str, Any]) -> Results:
+        rows = _int(params, "rows", DEFAULT_ROWS)
+        start = _int(params, "start", 0)
+        if rows < 0 or start < 0:
+            raise QueryError('"rows" and "start" must not be negative')
+        plan = self.plan(q, params)
+        fl = _field_list(params.get("fl"))
+        conn = model.Session.connection()
+        with conn.begin_nested():
+            where = plan.where
+            count = conn.exec_driver_sql(
+                f"SELECT count(*) FROM {store.TABLE} d WHERE {where.sql}", tuple(where.params)
+            ).scalar() or 0
+            docs: list[dict[str, Any]] = []
+            if rows and count > start:
+                docs = self._page(conn, plan, fl, rows, start)
+            facets: dict[str, Any] = {"facet_fields": {}}
+            if str(params.get("facet", "false")).lower() in ("true", "on", "1") and count:
+                facet_fields = _as_list(params.get("facet.field"))
+                limit = _int(params, "facet.limit", 100)
+                mincount = max(1, _int(params, "facet.mincount", 1))
+                for ff in facet_fields:
+                    if not F.FIELD_NAME.match(ff):
+                        raise QueryError(f"Invalid facet field: {ff!r}")
+                    facets["facet_fields"][ff] = self._facet(conn, where, ff, limit, mincount)
+            elif str(params.get("facet", "false")).lower() in ("true", "on", "1"):
+                for ff in _as_list(params.get("facet.field")):
+                    facets["facet_fields"][ff] = []
+        return Results(docs, count, facets)
+
+    def _page(self, conn: Any, plan: Plan, fl: list[str], rows: int, start: int) -> list[dict]:
+        select = [
+            "d.index_id", "d.id", "d.doc", "d.metadata_created", "d.metadata_modified",
+            "d.permission_labels",
+        ]
+        want_data = "data_dict" in fl or "*" in fl
+        want_validated = "validated_data_dict" in fl or "*" in fl
+        select.append("d.data_dict" if want_data else "NULL")
+        select.append("d.validated_data_dict" if want_validated else "NULL")
+        select.append(f"({plan.score.sql}) AS score")
+        sql = (
+            f"SELECT {', '.join(select)} FROM {store.TABLE} d WHERE {plan.where.sql} "
+            f"ORDER BY {', '.join(plan.order)} LIMIT %s OFFSET %s"
+        )
+        params = [*plan.score.params, *plan.where.params, *plan.order_params, rows, start]
+        out = []
+        for row in conn.exec_driver_sql(sql, tuple(params)):
+            index_id, id_, doc, created, modified, labels, data, validated, score = row
+            full = dict(doc)
+            full.update(index_id=index_id, id=id_, permission_labels=list(labels),
+                        score=float(score or 0))
+            if data is not None:
+                full["data_dict"] = data
+            if validated is not None:
+                full["validated_data_dict"] = validated
+            out.append(_project(full, fl))
+        return out
+
+    def _facet(self, conn: Any, where: Sql, ff: str, limit: int, mincount: int) -> list[Any]:
+        if ff in F.COLUMNS:
+            values = f"SELECT {F.COLUMNS[ff]} AS v FROM {store.TABLE} d WHERE {where.sql}"
+            vparams: list[Any] = list(where.params)
+        elif ff in F.ARRAY_COLUMNS:
+            values = (f"SELECT unnest({F.ARRAY_COLUMNS[ff]}) AS v FROM {store.TABLE} d "
+                      f"WHERE {where.sql}")
+            vparams = list(where.params)
+        else:
+            values = (
+                f"SELECT v FROM {store.TABLE} d CROSS JOIN LATERAL "
+                "jsonb_array_elements_text(CASE jsonb_typeof(d.doc->%s) WHEN 'array' "
+                "THEN d.doc->%s WHEN 'string' THEN jsonb_build_array(d.doc->%s) "
+                f"ELSE '[]'::jsonb END) v WHERE {where.sql}"
+            )
+            vparams = [ff, ff, ff, *where.params]
+        sql = (
+            f"SELECT v, count(*) AS c FROM ({values}) f WHERE v IS NOT NULL AND v <> '' "
+            "GROUP BY v HAVING count(*) >= %s ORDER BY c DESC, v"
+        )
+        vparams.append(mincount)
+        if limit >= 0:
+            sql += " LIMIT %s"
+            vparams.append(min(limit, MAX_FACET_LIMIT))
+        flat: list[Any] = []
+        for v, c in conn.exec_driver_sql(sql, tuple(vparams)):
+            flat.extend([str(v) if not isinstance(v, str) else v, int(c)])
+        return flat
+
+
+def _fielded(q: str) -> bool:
+    return ":" in q
+
+
+def _field_list(fl: Any) -> list[str]:
+    if not fl:
+        return ["*", "score"]
+    if isinstance(fl, (list, tuple)):
+        fl = " ".join(fl)
+    return [f for f in re.split(r"[\s,]+", str(fl)) if f]
+
+
+def _project(doc: dict[str, Any], fl: list[str]) -> dict[str, Any]:
+    if "*" in fl:
+        out = {k: v for k, v in doc.items() if k != "score" or "score" in fl}
+        return out
+    return {k: doc[k] for k in fl if k in doc}
+
+
+def _order_by(sort: Any, score: Sql) -> tuple[list[str], list[Any]]:
+    """``score desc, metadata_modified desc`` → ORDER BY items (+ params)."""
+    items: list[str] = []
+    params: list[Any] = []
+    spec = (sort or "score desc, metadata_modified desc").strip()
+    for part in spec.split(","):
+        if not part.strip():
+            continue
+        m = SORT_RE.match(part)
+        if not m:
+            raise SearchQueryError('Invalid "sort" parameter')
+        name, direction = m.group(1), m.group(2).upper()
+        nulls = "NULLS LAST"
+        if name == "score":
+            if score.params or score.sql != "0::float8":
+                items.append(f"({score.sql}) {direction}")
+                params.extend(score.params)
+        elif name in F.COLUMNS:
+            items.append(f"{F.COLUMNS[name]} {direction} {nulls}")
+        elif name in ("title", "title_string"):
+            items.append(f"d.title_string {direction} {nulls}")
+        elif F.field_type(name) == F.NUMBER or name.startswith("views_"):
+            items.append(
+                "(CASE WHEN d.doc->>%s ~ %s THEN (d.doc->>%s)::numeric END) "
+                f"{direction} {nulls}"
+            )
+            params.extend([name, r"^\s*[-+]?[0-9]+\.?[0-9]*\s*$", name])
+        elif F.FIELD_NAME.match(name):
+            items.append(
+                "(CASE jsonb_typeof(d.doc->%s) WHEN 'array' THEN d.doc->%s->>0 "
+                f"ELSE d.doc->>%s END) {direction} {nulls}"
+            )
+            params.extend([name, name, name])
+        else:
+            raise SearchQueryError('Invalid "sort" parameter')
+    items.append("d.index_id ASC")
+    return items, params
+
+
+def connection(decode_dates: bool = True, **kwargs: Any) -> PostgresSolr:
+    return PostgresSolr(decode_dates=decode_dates)
+
+
+def dataset_ids() -> list[str]:
+    """All dataset ids in the index (for orphan checks)."""
+    rows = model.Session.execute(sa.text(f"SELECT DISTINCT id FROM {store.TABLE}"))
+    return [r[0] for r in rows]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,83 @@
+"""Chinese-aware text segmentation for the search index.
+
+PostgreSQL's text-search parser keeps an unbroken run of Chinese characters as
+one token, so text is segmented with jieba (in "search" mode, which also emits
+the shorter words inside a compound) before it becomes a ``tsvector`` and
+before a query becomes a ``tsquery``. Both sides use the same function, so a
+query token always meets the index token the same text produced.
+
+A user dictionary of government and Lianyungang terms ships as package data
+(``data/userdict.txt``); sites add their own with
+``ckanext.lyg_search.userdict``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterable
+
+log = logging.getLogger(__name__)
+
+_HERE = os.path.dirname(__file__)
+DEFAULT_USERDICT = os.path.join(_HERE, "data", "userdict.txt")
+
+# Han ideographs (CJK Unified Ideographs and extension A, compatibility block).
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+_lock = threading.Lock()
+_tokenizer = None
+
+
+def _get_tokenizer():
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tok = jieba.Tokenizer()
+                tok.initialize()
+                extra = os.environ.get("LYG_SEARCH_USERDICT", "")
+                for path in [DEFAULT_USERDICT, *filter(None, extra.split(os.pathsep))]:
+                    if os.path.exists(path):
+                        tok.load_userdict(path)
+                _tokenizer = tok
+    return _tokenizer
+
+
+def load_userdict(path: str) -> None:
+    """Add a site dictionary (one ``word [freq] [tag]`` a line)."""
+    _get_tokenizer().load_userdict(path)
+
+
+def has_han(text: str) -> bool:
+    return bool(_HAN.search(text))
+
+
+def tokens(text: str) -> list[str]:
+    """Words of ``text``: jieba search-mode words for Chinese runs, the
+    text-search parser's own words for the rest. Punctuation is dropped."""
+    if not text:
+        return []
+    if not has_han(text):
+        return [w for w in re.split(r"\s+", text) if w and any(c.isalnum() for c in w)]
+    out = []
+    for w in _get_tokenizer().cut_for_search(text, HMM=True):
+        w = w.strip()
+        if w and any(c.isalnum() for c in w):
+            out.append(w)
+    return out
+
+
+def segment(text: str | Iterable[str] | None) -> str:
+    """Segmented form of ``text`` (words separated by spaces), ready for
+    ``to_tsvector('simple', …)``."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        text = " ".join(str(t) for t in text if t is not None)
+    return " ".join(tokens(text))
