@@ -12,10 +12,12 @@ setup(
         "ckanext.lyg": "ckanext-lyg/ckanext/lyg",
         "ckanext.lyg_search": "ckanext-lyg/ckanext/lyg_search",
         "ckanext.lyg_harvest": "harvesters/ckanext/lyg_harvest",
+        "ckanext.lyg_dev": "ckanext-lyg/ckanext/lyg_dev",
     },
     packages=[
         "ckanext.lyg",
         "ckanext.lyg_search",
         "ckanext.lyg_harvest",
+        "ckanext.lyg_dev",
     ],
 )
