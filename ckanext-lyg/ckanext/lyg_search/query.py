@@ -191,6 +191,8 @@ class Translator:
             tree = parse(q)
             items = self._flatten_dismax(tree)
         except QueryError:
+            if q.count('"') % 2 or q.count("(") != q.count(")"):
+                raise QueryError(f"Unbalanced quotes or parentheses in {q!r}") from None
             items = None
         if items is None:
             items = [("should", w) for w in re.findall(r"[^\s\"()+\-!:^~*?\[\]{}\\/]+", q)]
@@ -199,7 +201,8 @@ class Translator:
         should: list[Sql] = []
         for kind, word in items:
             cond = self._text_word(self.df, word, phrase=kind.endswith("phrase"),
-                                   positive=not kind.startswith("not"))
+                                   positive=not kind.startswith("not"),
+                                   prefix=kind.endswith("prefix"))
             if cond is None:
                 continue
             if kind.startswith("not"):
@@ -245,7 +248,7 @@ class Translator:
             if isinstance(n, T.Word):
                 if n.value in ("AND", "OR", "NOT"):
                     return True
-                out.append((mark, n.value))
+                out.append((mark + "_prefix" if n.has_wildcard() else mark, n.value))
                 return True
             return False
 
@@ -274,13 +277,8 @@ class Translator:
             return self.node(n.expr, fld, positive)
         if isinstance(n, T.BaseApprox):
             return self.node(n.term, fld, positive)
-        if isinstance(n, T.AndOperation):
-            return self._bool([("must", c) for c in n.children], fld, positive)
-        if isinstance(n, T.OrOperation):
-            return self._or(n.children, fld, positive)
-        if isinstance(n, T.UnknownOperation):
-            mark = "must" if self.default_and else "should"
-            return self._bool([(mark, c) for c in n.children], fld, positive)
+        if isinstance(n, (T.AndOperation, T.OrOperation, T.UnknownOperation)):
+            return self._clauses(n, fld, positive)
         if isinstance(n, T.Plus):
             return self.node(n.a, fld, positive)
         if isinstance(n, (T.Not, T.Prohibit)):
@@ -299,40 +297,57 @@ class Translator:
             return self.term(fld, n.value, phrase=False, positive=positive)
         raise QueryError(f"Unsupported query element: {n!s}")
 
-    def _bool(self, items: list[tuple[str, T.Item]], fld: str, positive: bool) -> Sql:
-        must: list[Sql] = []
-        must_not: list[Sql] = []
-        should: list[Sql] = []
-        for mark, child in items:
-            if isinstance(child, T.Plus):
-                must.append(self.node(child.a, fld, positive))
-            elif isinstance(child, (T.Prohibit, T.Not)):
-                must_not.append(self.node(child.a, fld, not positive))
-            elif mark == "must":
-                must.append(self.node(child, fld, positive))
+    def _clauses(self, n: T.Item, fld: str, positive: bool) -> Sql:
+        """A boolean clause list read the way Lucene's classic query parser
+        reads it: no precedence, each clause's occurrence decided by its
+        conjunction and ``+``/``-`` marks (``a OR b`` makes both optional;
+        with the default operator AND a bare clause is required), so that
+        ``+x a OR b +y`` filters on x and y only, as it does on Solr."""
+        seq: list[tuple[str | None, T.Item]] = []
+
+        def flatten(node: T.Item, conj: str | None) -> None:
+            if isinstance(node, (T.AndOperation, T.OrOperation, T.UnknownOperation)):
+                own = ("AND" if isinstance(node, T.AndOperation)
+                       else "OR" if isinstance(node, T.OrOperation) else None)
+                for i, child in enumerate(node.children):
+                    flatten(child, conj if i == 0 else own)
             else:
-                should.append(self.node(child, fld, positive))
+                seq.append((conj, node))
+
+        flatten(n, None)
+        if all(conj == "OR" for conj, _ in seq[1:]):
+            same = self._same_field_values([c for _, c in seq], fld)
+            if same is not None:
+                name, values = same
+                if name in F.ARRAY_COLUMNS:
+                    return Sql(f"{F.ARRAY_COLUMNS[name]} && %s::text[]", [values])
+                return Sql(f"{F.COLUMNS[name]} = ANY(%s)", [values])
+        occurs: list[list[Any]] = []  # [occur, node]
+        for conj, child in seq:
+            mod = None
+            if isinstance(child, T.Plus):
+                mod, child = "REQ", child.a
+            elif isinstance(child, (T.Prohibit, T.Not)):
+                mod, child = "NOT", child.a
+            if occurs and conj == "AND" and occurs[-1][0] != "MUST_NOT":
+                occurs[-1][0] = "MUST"
+            if occurs and self.default_and and conj == "OR" and occurs[-1][0] != "MUST_NOT":
+                occurs[-1][0] = "SHOULD"
+            prohibited = mod == "NOT"
+            if self.default_and:
+                required = not prohibited and conj != "OR"
+            else:
+                required = mod == "REQ" or (conj == "AND" and not prohibited)
+            occur = "MUST_NOT" if prohibited else "MUST" if required else "SHOULD"
+            occurs.append([occur, child])
+        must = [self.node(c, fld, positive) for o, c in occurs if o == "MUST"]
+        should = [self.node(c, fld, positive) for o, c in occurs if o == "SHOULD"]
+        must_not = [self.node(c, fld, not positive) for o, c in occurs if o == "MUST_NOT"]
         parts = list(must)
         if should and not must:
             parts.append(_join(should, "OR"))
-        parts.extend(_not(n) for n in must_not)
+        parts.extend(_not(x) for x in must_not)
         return _join(parts, "AND")
-
-    def _or(self, children: list[T.Item], fld: str, positive: bool) -> Sql:
-        same = self._same_field_values(children, fld)
-        if same is not None:
-            name, values = same
-            if name in F.ARRAY_COLUMNS:
-                return Sql(f"{F.ARRAY_COLUMNS[name]} && %s::text[]", [values])
-            if name in F.COLUMNS:
-                return Sql(f"{F.COLUMNS[name]} = ANY(%s)", [values])
-        parts: list[Sql] = []
-        for child in children:
-            if isinstance(child, (T.Prohibit, T.Not)):
-                parts.append(_not(self.node(child.a, fld, not positive)))
-            else:
-                parts.append(self.node(child, fld, positive))
-        return _join(parts, "OR")
 
     def _same_field_values(self, children: list[T.Item], fld: str):
         """``f:a OR f:b OR …`` on one exact-match column: its values, else None."""
