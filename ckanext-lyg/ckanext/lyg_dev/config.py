@@ -35,6 +35,7 @@ def write_private(path: Path, text: str) -> None:
 
 def load_secrets(var: Path) -> dict[str, str]:
     """The secrets in ``<var>/secrets.json``, generating any that are missing."""
+    var.mkdir(parents=True, exist_ok=True)
     path = var / "secrets.json"
     data: dict[str, str] = {}
     if path.exists():
