@@ -52,7 +52,7 @@ test: $(STAMP)
 	@$(PY) -m ckanext.lyg_dev test $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	@set -e; for script in bench/*.py; do \
+	@set -e; for script in bench/[!_]*.py; do \
 	  echo "==> $$script"; $(PY) $$script; \
 	done
 
