@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ckanext.lyg import uscc
 
 # Published codes of well-known companies (business licences).

@@ -63,9 +63,7 @@ def check_char(first17: str) -> str:
 def org_code_check_char(body8: str) -> str:
     """GB 11714 check character of an 8-character organisation code body."""
     if len(body8) != 8 or any(ch not in _ORG_ALPHABET for ch in body8):
-        raise USCCError(
-            N_("An organization code body is 8 digits or capital letters: {body}"), body=body8
-        )
+        raise USCCError(N_("An organization code body is 8 digits or capital letters: {body}"), body=body8)
     total = sum(_ORG_ALPHABET.index(ch) * w for ch, w in zip(body8, _ORG_WEIGHTS, strict=True))
     value = 11 - total % 11
     return {10: "X", 11: "0"}.get(value, str(value))
@@ -83,14 +81,10 @@ def validate(code: str) -> str:
         raise USCCError(N_("A unified social credit code must be a string"))
     norm = code.strip().upper()
     if len(norm) != LENGTH:
-        raise USCCError(
-            N_("A unified social credit code has 18 characters, got {count}"), count=len(norm)
-        )
+        raise USCCError(N_("A unified social credit code has 18 characters, got {count}"), count=len(norm))
     bad = sorted({ch for ch in norm if ch not in _VALUE})
     if bad:
-        raise USCCError(
-            N_("Invalid character {chars} (I, O, Z, S, V are not used)"), chars=" ".join(bad)
-        )
+        raise USCCError(N_("Invalid character {chars} (I, O, Z, S, V are not used)"), chars=" ".join(bad))
     if not norm[2:8].isdigit():
         raise USCCError(N_("Characters 3 to 8 (the division code) must be digits"))
     expected = check_char(norm[:17])
