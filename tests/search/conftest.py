@@ -44,8 +44,8 @@ def catalog(reset_db, migrate_db_for):
             name="police", title="市公安局",
             users=[{"name": member["name"], "capacity": "member"}])
         stats = factories.Organization(name="stats", title="市统计局")
-        renkou = factories.Group(name="renkou", title="人口基础库")
-        faren = factories.Group(name="faren", title="法人单位基础库")
+        factories.Group(name="renkou", title="人口基础库")
+        factories.Group(name="faren", title="法人单位基础库")
         ctx = {"user": sysadmin["name"]}
 
         def ds(**kw):

@@ -163,7 +163,10 @@ class PostgresSolr:
         except QueryError as e:
             raise SearchQueryError(str(e)) from None
         except DBAPIError as e:
+            # The error has aborted the transaction; end it so the session stays
+            # usable, and keep database detail out of the user's message.
             log.error("Search query failed: %s", e)
+            model.Session.rollback()
             raise SearchError("The search could not be completed.") from None
 
     def _filter(self, q: str) -> Sql:
@@ -224,26 +227,25 @@ class PostgresSolr:
         plan = self.plan(q, params)
         fl = _field_list(params.get("fl"))
         conn = model.Session.connection()
-        with conn.begin_nested():
-            where = plan.where
-            count = conn.exec_driver_sql(
-                f"SELECT count(*) FROM {store.TABLE} d WHERE {where.sql}", tuple(where.params)
-            ).scalar() or 0
-            docs: list[dict[str, Any]] = []
-            if rows and count > start:
-                docs = self._page(conn, plan, fl, rows, start)
-            facets: dict[str, Any] = {"facet_fields": {}}
-            if str(params.get("facet", "false")).lower() in ("true", "on", "1") and count:
-                facet_fields = _as_list(params.get("facet.field"))
-                limit = _int(params, "facet.limit", 100)
-                mincount = max(1, _int(params, "facet.mincount", 1))
-                for ff in facet_fields:
-                    if not F.FIELD_NAME.match(ff):
-                        raise QueryError(f"Invalid facet field: {ff!r}")
-                    facets["facet_fields"][ff] = self._facet(conn, where, ff, limit, mincount)
-            elif str(params.get("facet", "false")).lower() in ("true", "on", "1"):
-                for ff in _as_list(params.get("facet.field")):
-                    facets["facet_fields"][ff] = []
+        where = plan.where
+        count = conn.exec_driver_sql(
+            f"SELECT count(*) FROM {store.TABLE} d WHERE {where.sql}", tuple(where.params)
+        ).scalar() or 0
+        docs: list[dict[str, Any]] = []
+        if rows and count > start:
+            docs = self._page(conn, plan, fl, rows, start)
+        facets: dict[str, Any] = {"facet_fields": {}}
+        if str(params.get("facet", "false")).lower() in ("true", "on", "1") and count:
+            facet_fields = _as_list(params.get("facet.field"))
+            limit = _int(params, "facet.limit", 100)
+            mincount = max(1, _int(params, "facet.mincount", 1))
+            for ff in facet_fields:
+                if not F.FIELD_NAME.match(ff):
+                    raise QueryError(f"Invalid facet field: {ff!r}")
+                facets["facet_fields"][ff] = self._facet(conn, where, ff, limit, mincount)
+        elif str(params.get("facet", "false")).lower() in ("true", "on", "1"):
+            for ff in _as_list(params.get("facet.field")):
+                facets["facet_fields"][ff] = []
         return Results(docs, count, facets)
 
     def _page(self, conn: Any, plan: Plan, fl: list[str], rows: int, start: int) -> list[dict]:

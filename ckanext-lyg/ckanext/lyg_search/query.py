@@ -13,6 +13,7 @@ Solr's minimum-should-match rule ``2<-1 5<80%`` as CKAN configures it.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import math
@@ -133,13 +134,18 @@ def parse_date(value: str) -> dt.datetime:
         if m:
             n = int(m.group(2)) * (1 if m.group(1) == "+" else -1)
             unit = m.group(3).upper()
-            if unit == "YEAR":
-                base = base.replace(year=base.year + n)
-            elif unit == "MONTH":
-                months = base.month - 1 + n
-                base = base.replace(year=base.year + months // 12, month=months % 12 + 1)
+            if unit in ("YEAR", "MONTH"):
+                months = base.month - 1 + n * (12 if unit == "YEAR" else 1)
+                year, month = base.year + months // 12, months % 12 + 1
+                if not 1 <= year <= 9999:
+                    raise QueryError(f"Invalid date: {value!r}")
+                day = min(base.day, calendar.monthrange(year, month)[1])
+                base = base.replace(year=year, month=month, day=day)
             else:
-                base = base + dt.timedelta(**{unit.lower() + "s": n})
+                try:
+                    base = base + dt.timedelta(**{unit.lower() + "s": n})
+                except (OverflowError, ValueError):
+                    raise QueryError(f"Invalid date: {value!r}") from None
             pos = m.end()
             continue
         m = _ROUND.match(rest, pos)

@@ -1,0 +1,89 @@
+"""Pure parts of the engine: segmentation, mm, dates, spatial functions, rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from ckanext.lyg_search import query, spatial, store, text
+
+
+class TestSegmentation:
+    def test_compound_words_yield_their_parts(self):
+        words = text.tokens("连云港市户籍人口统计")
+        assert {"连云港", "户籍人口", "人口", "户籍", "统计"} <= set(words)
+
+    def test_user_dictionary_terms_stay_whole(self):
+        assert "统一社会信用代码" in text.tokens("企业统一社会信用代码查询")
+        assert "不动产登记" in text.tokens("不动产登记信息")
+
+    def test_punctuation_dropped_latin_kept(self):
+        assert text.tokens("人口，统计。") == ["人口", "统计"]
+        assert text.tokens("Air quality, 2024") == ["Air", "quality,", "2024"]
+        assert text.segment(None) == ""
+
+
+class TestMinimumShouldMatch:
+    @pytest.mark.parametrize("n,need", [(1, 1), (2, 2), (3, 2), (5, 4), (6, 4), (10, 8)])
+    def test_ckan_default(self, n, need):
+        assert query.min_should_match(n, "2<-1 5<80%") == need
+
+    def test_plain_forms(self):
+        assert query.min_should_match(4, "1") == 1
+        assert query.min_should_match(4, "-1") == 3
+        assert query.min_should_match(4, "50%") == 2
+        assert query.min_should_match(4, None) == 4
+
+
+class TestDates:
+    def test_iso_and_now_math(self):
+        assert query.parse_date("2024-03-01T10:00:00Z") == dt.datetime(
+            2024, 3, 1, 10, tzinfo=dt.UTC)
+        assert query.parse_date("2024-03-01").day == 1
+        now = dt.datetime.now(dt.UTC)
+        assert abs((query.parse_date("NOW-1DAY") - (now - dt.timedelta(days=1))).total_seconds()) < 5
+        assert query.parse_date("NOW/DAY").hour == 0
+        assert query.parse_date("2024-01-31T00:00:00Z+1MONTH").date() == dt.date(2024, 2, 29)
+        assert query.parse_date("2024-02-29T00:00:00Z+1YEAR").date() == dt.date(2025, 2, 28)
+
+    @pytest.mark.parametrize("bad", ["yesterday", "2024-13-01", "NOW+1FORTNIGHT",
+                                     "NOW+99999YEARS", "NOW+99999999999DAYS"])
+    def test_bad_dates(self, bad):
+        with pytest.raises(query.QueryError):
+            query.parse_date(bad)
+
+
+class TestSpatialFunctions:
+    BF = ("div(mul(mul(max(0,sub(min(120.0,maxx),max(119.2,minx))),"
+          "max(0,sub(min(35.0,maxy),max(34.6,miny)))),2),"
+          "add(0.32,mul(sub(maxy,miny),sub(maxx,minx))))")
+
+    def test_ckanext_spatial_ratio_is_understood(self):
+        ratio = spatial.parse_bf(self.BF)
+        assert ratio is not None and ratio.params == [119.2, 34.6, 120.0, 35.0, 0.32]
+        flt = spatial.parse_frange("{!frange incl=false l=0 u=1}" + self.BF)
+        assert "d.bbox &&" in flt.sql
+
+    def test_other_functions_are_refused(self):
+        assert spatial.parse_bf("recip(ms(NOW,metadata_modified),3.16e-11,1,1)") is None
+        assert spatial.parse_frange("+name:x") is None
+        with pytest.raises(query.QueryError):
+            spatial.parse_frange("{!frange incl=false l=0 u=1}sum(1,2)")
+
+
+class TestDocumentRows:
+    def test_bounds_from_geojson_when_spatial_plugin_absent(self):
+        doc = {"extras_spatial": '{"type":"Point","coordinates":[119.2,34.6]}'}
+        assert store.bounds_of(doc) == (119.2, 34.6, 119.2, 34.6)
+        doc = {"minx": "1", "miny": "2", "maxx": "3", "maxy": "4"}
+        assert store.bounds_of(doc) == (1.0, 2.0, 3.0, 4.0)
+        assert store.bounds_of({"extras_spatial": "not json"}) is None
+
+    def test_json_extras_feed_their_words(self):
+        words = list(store._leaf_strings('[{"name": "身份证号", "data_type": "C"}]'))
+        assert "身份证号" in words
+
+    def test_normalise(self):
+        assert store.normalise(True) == "true"
+        assert store.normalise([1, None, "a"]) == ["1", "a"]
+        assert store.normalise({"a": 1}) == '{"a": 1}'
