@@ -17,6 +17,7 @@ def test_home_is_chinese_with_the_public_title(app):
     assert "连云港市人民政府" in body
     assert "人口基础信息库" in body and "基础信息资源库" in body
     assert PUBLIC_EN not in body
+    assert "登录" in body and "登陆" not in body  # our catalog corrects CKAN's typo
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index")

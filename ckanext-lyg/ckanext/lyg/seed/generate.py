@@ -124,8 +124,10 @@ def template_pool() -> list[dict[str, Any]]:
     for tpl in reference.demo_templates()["templates"]:
         vary = tpl.get("vary")
         if vary == "district":
+            branches = reference.department(tpl["org"]).get("district_branches", False)
             for dist in _districts():
-                pool.append(dict(tpl, area=dist["short_name"], org=dist["name"], _district=dist))
+                org = tpl["org"] if branches else dist["name"]
+                pool.append(dict(tpl, area=dist["short_name"], org=org, _district=dist))
         elif vary == "year":
             for year in tpl.get("years", YEARS):
                 pool.append(dict(tpl, year=year))
