@@ -160,3 +160,21 @@ def test_sensitive_columns_are_masked(entries):
         for item, column in zip(entry["fields"]["info_items"], zip(*rows, strict=True), strict=True):
             if item["sensitive"]:
                 assert all("*" in str(value) for value in column), (entry["title"], item["name"])
+
+
+def test_package_dict_uses_extras_or_schema_fields(entries):
+    from ckanext.lyg.seed.load import package_dict
+
+    entry = next(e for e in entries if "spatial" in e["fields"])
+    plain = package_dict(entry, set())
+    extras = {x["key"]: x["value"] for x in plain["extras"]}
+    assert json.loads(extras["info_items"]) == entry["fields"]["info_items"]
+    assert json.loads(extras["spatial"])["type"] == "Polygon"
+    assert all(isinstance(v, str) for v in extras.values())
+    assert "" not in extras.values()
+
+    schema = package_dict(entry, {"resource_code", "info_items", "spatial", "share_type"})
+    assert schema["resource_code"] == entry["fields"]["resource_code"]
+    assert schema["info_items"] == entry["fields"]["info_items"]
+    assert json.loads(schema["spatial"])["type"] == "Polygon"
+    assert "extras" not in schema  # with a schema, undeclared fields are not seeded

@@ -38,8 +38,10 @@ def current(config: Any = None) -> str:
 
 def apply_site_title(config: Any) -> None:
     """Set ``ckan.site_title`` to the portal's Chinese title unless configured."""
-    if not _configured(config.get("ckan.site_title")):
-        config["ckan.site_title"] = TITLES[current(config)][0]
+    portal = current(config)
+    if portal in TITLES and not _configured(config.get("ckan.site_title")):
+        # (an unknown portal is reported by the config validation that follows)
+        config["ckan.site_title"] = TITLES[portal][0]
 
 
 def _configured(title: str | None) -> bool:

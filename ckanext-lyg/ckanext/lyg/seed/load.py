@@ -86,8 +86,8 @@ def package_dict(entry: dict[str, Any], declared: set[str]) -> dict[str, Any]:
     for key, value in entry["fields"].items():
         if value in ("", None):
             continue
-        if key in declared:
-            data[key] = value
+        if key in declared:  # lists stay lists (repeating subfields); GeoJSON is text
+            data[key] = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
         elif declared:
             log.debug("schema has no field %s: not seeded", key)
         else:
