@@ -96,7 +96,7 @@ def main() -> int:
     var = Path(tempfile.mkdtemp(prefix="lyg-bench-"))
     os.chmod(var, 0o755)
     db = f"lyg_bench_{os.getpid()}"
-    ports = [free_port(5200), free_port(5201)]
+    ports = [free_port(), free_port()]
     env = dict(os.environ, LYG_VAR_DIR=str(var), LYG_DB_NAME=db,
                LYG_PUBLIC_PORT=str(ports[0]), LYG_INTERNAL_PORT=str(ports[1]),
                LYG_ADMIN_PASSWORD="bench-admin-pw", NO_COLOR="1")

@@ -100,7 +100,7 @@ def cmd_test(args) -> int:
         secrets = load_secrets(var)
         plugins = ini_plugins(test_ini)
         p = bs.plan(svc, secrets, os.environ.get("LYG_TEST_DB", "lyg_test"),
-                    datastore="datastore" in plugins)
+                    datastore="datastore" in plugins, superuser=True)
         bs.ensure_databases(p, secrets)
         redis_url = os.environ.get("CKAN_REDIS_URL") or with_redis_db(svc.redis_url, 1)
         env = bs.ckan_env(p, redis_url)

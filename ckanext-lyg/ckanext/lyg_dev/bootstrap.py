@@ -63,8 +63,12 @@ def _url(user: str, password: str, admin_url: str, dbname: str) -> str:
 
 
 def plan(services: Services, secrets: dict[str, str], dbname: str,
-         datastore: bool) -> DbPlan:
-    """Decide the URLs for ``dbname`` on the resolved server."""
+         datastore: bool, superuser: bool = False) -> DbPlan:
+    """Decide the URLs for ``dbname`` on the resolved server.
+
+    ``superuser``: CKAN connects with the server's superuser rather than the
+    ``lyg`` role (the test database, like test.ini's own default URL).
+    """
     if services.pg_source == "env":
         main = services.pg_url
         name = urlsplit(main).path.lstrip("/")
@@ -72,7 +76,8 @@ def plan(services: Services, secrets: dict[str, str], dbname: str,
         read = os.environ.get("CKAN_DATASTORE_READ_URL") or ""
         return DbPlan(main, write if datastore else "", read if datastore else "", "")
     admin = services.pg_url
-    main = _url(DB_OWNER, secrets["db_password"], admin, dbname)
+    main = with_db(admin, dbname) if superuser else \
+        _url(DB_OWNER, secrets["db_password"], admin, dbname)
     if not datastore:
         return DbPlan(main, admin_url=admin)
     ds = f"{dbname}_datastore"
@@ -353,12 +358,12 @@ def seed_if_empty(ini: Path, p: DbPlan, env: dict) -> None:
         return
     if dataset_count(p):
         return
-    probe = ckan_cli(ini, "lyg", "--help", env=env, capture=True, check=False)
-    if probe.returncode != 0 or "seed" not in probe.stdout:
-        warn("database has no datasets and `ckan lyg seed` is not available yet: skipping seed")
-        return
     step("seeding the demo catalog (ckan lyg seed)")
-    ckan_cli(ini, "lyg", "seed", env=env)
+    proc = ckan_cli(ini, "lyg", "seed", env=env, check=False)
+    if proc.returncode == 2:  # click's usage error: no such command
+        warn("`ckan lyg seed` is not available: the database stays empty")
+    elif proc.returncode != 0:
+        raise SetupError(f"`ckan lyg seed` failed (exit {proc.returncode}); see the output above")
 
 
 def ckan_env(p: DbPlan, redis_url: str, base: dict | None = None) -> dict:

@@ -89,7 +89,7 @@ def supervise(var: Path, procfile: Path, env: dict, ports: tuple[int, int],
             warn("portals did not answer within LYG_START_TIMEOUT; check the log above")
             break
         time.sleep(0.3)
-    if not pending and proc.poll() is None:
+    if not pending and proc.poll() is None and not stopping["flag"]:
         print("\n" + "\n".join(banner_lines) + "\n", file=sys.stderr, flush=True)
     while True:
         try:
