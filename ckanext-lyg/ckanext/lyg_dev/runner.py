@@ -93,7 +93,9 @@ def supervise(var: Path, procfile: Path, env: dict, ports: tuple[int, int],
         print("\n" + "\n".join(banner_lines) + "\n", file=sys.stderr, flush=True)
     while True:
         try:
-            return proc.wait()
+            rc = proc.wait()
+            # A stop the user asked for (Ctrl-C, SIGTERM) is a clean exit.
+            return 0 if stopping["flag"] else rc
         except KeyboardInterrupt:  # pragma: no cover - handler above catches it
             continue
 
