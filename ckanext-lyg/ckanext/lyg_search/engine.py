@@ -26,8 +26,8 @@ from ckan import model
 from ckan.lib.search.common import SearchError, SearchQueryError
 from sqlalchemy.exc import DBAPIError
 
+from . import cache, spatial, store
 from . import fields as F
-from . import spatial, store
 from .query import QueryError, Sql, Translator, _join
 
 log = logging.getLogger(__name__)
@@ -144,15 +144,19 @@ class PostgresSolr:
 
     def _write(self, fn: Any) -> None:
         """Run ``fn(dbapi_connection)`` in the caller's transaction when it has
-        written already, else in a transaction of its own."""
+        written already, else in a transaction of its own; either way the
+        index generation advances (see :mod:`.cache`)."""
         conn = model.Session.connection()
         in_write = conn.exec_driver_sql("SELECT pg_current_xact_id_if_assigned()").scalar()
         if in_write is not None:
             fn(conn.connection.dbapi_connection)
+            cache.advance_after_commit(model.Session())
             return
         engine = model.Session.get_bind()
         with engine.begin() as own:
             fn(own.connection.dbapi_connection)
+        with engine.begin() as own:
+            cache.advance(own.connection.dbapi_connection)
 
     # -------------------------------------------------------------- search --
 
@@ -202,7 +206,7 @@ class PostgresSolr:
                 [p for r in rank_queries for p in r.params],
             )
             score_parts.append(Sql(
-                f"ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', d.tsv, ({combined.sql}), 1)",
+                f"ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', d.tsv_head, ({combined.sql}), 1)",
                 combined.params,
             ))
         bf = params.get("bf")
@@ -228,24 +232,36 @@ class PostgresSolr:
         fl = _field_list(params.get("fl"))
         conn = model.Session.connection()
         where = plan.where
-        count = conn.exec_driver_sql(
-            f"SELECT count(*) FROM {store.TABLE} d WHERE {where.sql}", tuple(where.params)
-        ).scalar() or 0
+        want_facets = str(params.get("facet", "false")).lower() in ("true", "on", "1")
+        facet_fields = _as_list(params.get("facet.field")) if want_facets else []
+        limit = _int(params, "facet.limit", 100)
+        mincount = max(1, _int(params, "facet.mincount", 1))
+        for ff in facet_fields:
+            if not F.FIELD_NAME.match(ff):
+                raise QueryError(f"Invalid facet field: {ff!r}")
+        key = (cache.generation(conn), where.sql, tuple(map(_hashable, where.params)))
+        count = cache.get(("count", *key))
+        if count is None:
+            count = conn.exec_driver_sql(
+                f"SELECT count(*) FROM {store.TABLE} d WHERE {where.sql}", tuple(where.params)
+            ).scalar() or 0
+            cache.put(("count", *key), count)
         docs: list[dict[str, Any]] = []
         if rows and count > start:
             docs = self._page(conn, plan, fl, rows, start)
+            if len(docs) < min(rows, count - start):
+                # the index changed under a cached count: count again
+                count = conn.exec_driver_sql(
+                    f"SELECT count(*) FROM {store.TABLE} d WHERE {where.sql}",
+                    tuple(where.params)).scalar() or 0
         facets: dict[str, Any] = {"facet_fields": {}}
-        if str(params.get("facet", "false")).lower() in ("true", "on", "1") and count:
-            facet_fields = _as_list(params.get("facet.field"))
-            limit = _int(params, "facet.limit", 100)
-            mincount = max(1, _int(params, "facet.mincount", 1))
-            for ff in facet_fields:
-                if not F.FIELD_NAME.match(ff):
-                    raise QueryError(f"Invalid facet field: {ff!r}")
-                facets["facet_fields"][ff] = self._facet(conn, where, ff, limit, mincount)
-        elif str(params.get("facet", "false")).lower() in ("true", "on", "1"):
-            for ff in _as_list(params.get("facet.field")):
-                facets["facet_fields"][ff] = []
+        for ff in facet_fields:
+            fkey = ("facet", ff, limit, mincount, *key)
+            values = cache.get(fkey)
+            if values is None:
+                values = self._facet(conn, where, ff, limit, mincount) if count else []
+                cache.put(fkey, values)
+            facets["facet_fields"][ff] = list(values)
         return Results(docs, count, facets)
 
     def _page(self, conn: Any, plan: Plan, fl: list[str], rows: int, start: int) -> list[dict]:
@@ -287,8 +303,8 @@ class PostgresSolr:
         else:
             values = (
                 f"SELECT v FROM {store.TABLE} d CROSS JOIN LATERAL "
-                "jsonb_array_elements_text(CASE jsonb_typeof(d.doc->%s) WHEN 'array' "
-                "THEN d.doc->%s WHEN 'string' THEN jsonb_build_array(d.doc->%s) "
+                "jsonb_array_elements_text(CASE jsonb_typeof(d.terms->%s) WHEN 'array' "
+                "THEN d.terms->%s WHEN 'string' THEN jsonb_build_array(d.terms->%s) "
                 f"ELSE '[]'::jsonb END) v WHERE {where.sql}"
             )
             vparams = [ff, ff, ff, *where.params]
@@ -304,6 +320,14 @@ class PostgresSolr:
         for v, c in conn.exec_driver_sql(sql, tuple(vparams)):
             flat.extend([str(v) if not isinstance(v, str) else v, int(c)])
         return flat
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
 
 
 def _fielded(q: str) -> bool:
@@ -348,14 +372,14 @@ def _order_by(sort: Any, score: Sql) -> tuple[list[str], list[Any]]:
             items.append(f"d.title_string {direction} {nulls}")
         elif F.field_type(name) == F.NUMBER or name.startswith("views_"):
             items.append(
-                "(CASE WHEN d.doc->>%s ~ %s THEN (d.doc->>%s)::numeric END) "
+                "(CASE WHEN d.terms->>%s ~ %s THEN (d.terms->>%s)::numeric END) "
                 f"{direction} {nulls}"
             )
             params.extend([name, r"^\s*[-+]?[0-9]+\.?[0-9]*\s*$", name])
         elif F.FIELD_NAME.match(name):
             items.append(
-                "(CASE jsonb_typeof(d.doc->%s) WHEN 'array' THEN d.doc->%s->>0 "
-                f"ELSE d.doc->>%s END) {direction} {nulls}"
+                "(CASE jsonb_typeof(d.terms->%s) WHEN 'array' THEN d.terms->%s->>0 "
+                f"ELSE d.terms->>%s END) {direction} {nulls}"
             )
             params.extend([name, name, name])
         else:

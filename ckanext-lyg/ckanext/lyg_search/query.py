@@ -29,9 +29,10 @@ from . import fields as F
 from . import text
 
 ELEMS = (
-    "jsonb_array_elements_text(CASE jsonb_typeof(d.doc->%s) WHEN 'array' THEN d.doc->%s "
-    "WHEN 'string' THEN jsonb_build_array(d.doc->%s) ELSE '[]'::jsonb END)"
+    "jsonb_array_elements_text(CASE jsonb_typeof(d.terms->%s) WHEN 'array' THEN d.terms->%s "
+    "WHEN 'string' THEN jsonb_build_array(d.terms->%s) ELSE '[]'::jsonb END)"
 )
+LONG_VALUE = 256
 NUMERIC_RE = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 MAX_CLAUSES = 1024
 
@@ -398,7 +399,7 @@ class Translator:
         if ftype == F.NUMBER and not wildcard:
             return self.range(fld, value, value, True, True)
         if ftype == F.NGRAM:
-            return Sql("d.suggest LIKE %s", ["%" + _like_pattern(value.lower()) + "%"])
+            return self._ngram(value, wildcard)
         if ftype == F.TEXT:
             cond = self._text_word(fld, value, phrase=phrase, positive=positive,
                                    prefix=wildcard)
@@ -412,11 +413,25 @@ class Translator:
         if wildcard:
             return Sql(f"EXISTS (SELECT 1 FROM {ELEMS} v WHERE v LIKE %s)",
                        [fld, fld, fld, _like_pattern(value)])
+        col = "d.terms" if len(value) <= LONG_VALUE else "d.doc"
         return Sql(
-            "(d.doc @> %s::jsonb OR d.doc @> %s::jsonb)",
+            f"({col} @> %s::jsonb OR {col} @> %s::jsonb)",
             [json.dumps({fld: value}, ensure_ascii=False),
              json.dumps({fld: [value]}, ensure_ascii=False)],
         )
+
+    def _ngram(self, value: str, wildcard: bool) -> Sql:
+        """Solr's ``*_ngram`` fields match any part of the name or title. Three
+        characters or more: a substring match on ``suggest`` (trigram index);
+        shorter: the words of the title or name that start with it."""
+        core = re.sub(r"[*?]", "", value).strip().lower()
+        if len(core) >= 3 or wildcard:
+            return Sql("d.suggest LIKE %s", ["%" + _like_pattern(value.lower()) + "%"])
+        if not core:
+            return Sql.false()
+        prefix = Sql("to_tsquery('simple', %s)", [_ts_lexeme(core) + ":*"])
+        return Sql(f"(d.tsv @@ {prefix.sql} AND d.suggest LIKE %s)",
+                   [*prefix.params, "%" + _like_pattern(core) + "%"])
 
     def exists(self, fld: str) -> Sql:
         if fld in F.COLUMNS:
@@ -425,7 +440,7 @@ class Translator:
             return Sql(f"cardinality({F.ARRAY_COLUMNS[fld]}) > 0")
         if fld in ("text", "title_ngram", "name_ngram"):
             return Sql.true()
-        return Sql("jsonb_exists(d.doc, %s)", [fld])
+        return Sql("jsonb_exists(d.terms, %s)", [fld])
 
     def _text_word(self, fld: str, value: str, phrase: bool, positive: bool,
                    prefix: bool = False) -> Sql | None:

@@ -1,0 +1,86 @@
+"""Counts and facet numbers, remembered per index generation.
+
+The broad queries every portal page sends — the home page, the dataset page
+with no query, organization and group counts — count and facet the whole
+catalog each time. Like Solr's filter and facet caches, the engine keeps those
+answers in memory, keyed by the exact SQL and parameters of the query and by
+the index *generation*: a PostgreSQL sequence that every change to the index
+table advances (a statement trigger, whatever wrote), and that the engine
+advances once more after the transaction of its own writes commits. A write
+anywhere, from any process, therefore makes every earlier answer unreachable;
+nothing stale can be served, and nothing needs to be told to forget.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from ckan import model
+from sqlalchemy import event
+
+SEQUENCE = "lyg_search_generation"
+MAX_ENTRIES = 512
+MAX_AGE = 300.0
+
+_lock = threading.Lock()
+_entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
+
+
+def generation(conn: Any) -> int:
+    """The current index generation (one cheap read of the sequence)."""
+    return int(conn.exec_driver_sql(f"SELECT last_value FROM {SEQUENCE}").scalar())
+
+
+def get(key: tuple) -> Any | None:
+    with _lock:
+        hit = _entries.get(key)
+        if hit is None:
+            return None
+        stamp, value = hit
+        if time.monotonic() - stamp > MAX_AGE:
+            del _entries[key]
+            return None
+        _entries.move_to_end(key)
+        return value
+
+
+def put(key: tuple, value: Any) -> None:
+    with _lock:
+        _entries[key] = (time.monotonic(), value)
+        _entries.move_to_end(key)
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+
+
+def clear() -> None:
+    with _lock:
+        _entries.clear()
+
+
+def advance(dbapi_connection: Any) -> None:
+    cur = dbapi_connection.cursor()
+    try:
+        cur.execute(f"SELECT nextval('{SEQUENCE}')")
+    finally:
+        cur.close()
+
+
+def advance_after_commit(session: Any) -> None:
+    """Advance the generation again once ``session`` commits its writes."""
+    session.info["lyg_search_dirty"] = True
+
+
+@event.listens_for(model.Session, "after_commit")
+def _after_commit(session: Any) -> None:
+    if session.info.pop("lyg_search_dirty", False):
+        engine = session.get_bind()
+        with engine.begin() as conn:
+            advance(conn.connection.dbapi_connection)
+
+
+@event.listens_for(model.Session, "after_rollback")
+def _after_rollback(session: Any) -> None:
+    session.info.pop("lyg_search_dirty", None)
