@@ -52,9 +52,10 @@ test: $(STAMP)
 	@$(PY) -m ckanext.lyg_dev test $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	@set -e; for script in bench/[!_]*.py; do \
-	  echo "==> $$script"; $(PY) $$script; \
-	done
+	@failed=""; for script in bench/[!_]*.py; do \
+	  echo "==> $$script"; $(PY) $$script || failed="$$failed $$script"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "bench scripts that failed:$$failed" >&2; exit 1; fi
 
 stop:
 	@$(PY) -m ckanext.lyg_dev stop
