@@ -396,7 +396,7 @@ class Bench:
                     break
                 except OSError:
                     if time.time() > deadline or proc.poll() is not None:
-                        raise SystemExit("portal for the HTTP benchmark did not start")
+                        raise SystemExit("portal for the HTTP benchmark did not start") from None
                     time.sleep(0.5)
             ts = []
             for i in range(self.args.queries + 4):

@@ -87,3 +87,9 @@ class TestDocumentRows:
         assert store.normalise(True) == "true"
         assert store.normalise([1, None, "a"]) == ["1", "a"]
         assert store.normalise({"a": 1}) == '{"a": 1}'
+
+
+def test_nul_characters_are_dropped_from_documents():
+    params = store.row_params({"index_id": "x", "id": "x", "title": "人口\x00统计",
+                               "tags": ["a\x00b"], "data_dict": "{}"})
+    assert not any("\x00" in p for p in params if isinstance(p, str))

@@ -8,8 +8,9 @@ strings. :mod:`.wiring` hands it out in place of ``pysolr.Solr``.
 
 Writes run in the caller's database transaction when that transaction has
 already written something (``package_create`` indexes before it commits:
-the index row commits or rolls back with the dataset). A write on its own
-(a re-index, a harvest source clear) commits by itself.
+the index row commits or rolls back with the dataset) or when the caller
+defers the commit (``defer_commit``, as rebuilds do). A write on its own (a
+re-index, a harvest source clear) commits by itself.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class PostgresSolr:
     def add(self, docs: Iterable[dict[str, Any]], commit: bool | None = None,
             **_: Any) -> str:
         docs = list(docs)
-        self._write(lambda c: store.upsert(c, docs))
+        self._write(lambda c: store.upsert(c, docs), deferred=commit is False)
         return ""
 
     def delete(self, id: str | Sequence[str] | None = None, q: str | None = None,
@@ -125,7 +126,7 @@ class PostgresSolr:
             finally:
                 cur.close()
 
-        self._write(run)
+        self._write(run, deferred=commit is False)
         return ""
 
     def commit(self, **_: Any) -> str:
@@ -142,19 +143,28 @@ class PostgresSolr:
         model.Session.connection().exec_driver_sql("SELECT 1")
         return "OK"
 
-    def _write(self, fn: Any) -> None:
+    def _write(self, fn: Any, deferred: bool = False) -> None:
         """Run ``fn(dbapi_connection)`` in the caller's transaction when it has
-        written already, else in a transaction of its own; either way the
-        index generation advances (see :mod:`.cache`)."""
+        written already or asked to commit later (``defer_commit``: a rebuild
+        commits once at its end), else in a short transaction of its own.
+
+        A transaction of its own holds only index rows, which a rebuild can
+        always recreate, so it commits without waiting for the disk flush.
+        The index generation advances after every commit (see :mod:`.cache`).
+        """
         conn = model.Session.connection()
         in_write = conn.exec_driver_sql("SELECT pg_current_xact_id_if_assigned()").scalar()
-        if in_write is not None:
+        if in_write is not None or deferred:
             fn(conn.connection.dbapi_connection)
             cache.advance_after_commit(model.Session())
             return
         engine = model.Session.get_bind()
         with engine.begin() as own:
-            fn(own.connection.dbapi_connection)
+            dbapi = own.connection.dbapi_connection
+            cur = dbapi.cursor()
+            cur.execute("SET LOCAL synchronous_commit = off")
+            cur.close()
+            fn(dbapi)
         with engine.begin() as own:
             cache.advance(own.connection.dbapi_connection)
 
@@ -162,8 +172,10 @@ class PostgresSolr:
 
     def search(self, q: str | None = None, search_handler: str | None = None,
                **params: Any) -> Results:
+        q = q if q is not None else params.pop("q", "*:*")
+        q, params = _without_nul(q), {k: _without_nul(v) for k, v in params.items()}
         try:
-            return self._search(q if q is not None else params.pop("q", "*:*"), params)
+            return self._search(q, params)
         except QueryError as e:
             raise SearchQueryError(str(e)) from None
         except DBAPIError as e:
@@ -241,27 +253,26 @@ class PostgresSolr:
                 raise QueryError(f"Invalid facet field: {ff!r}")
         key = (cache.generation(conn), where.sql, tuple(map(_hashable, where.params)))
         count = cache.get(("count", *key))
-        if count is None:
-            count = conn.exec_driver_sql(
-                f"SELECT count(*) FROM {store.TABLE} d WHERE {where.sql}", tuple(where.params)
-            ).scalar() or 0
+        facets: dict[str, Any] = {"facet_fields": {}}
+        missing = []
+        for ff in facet_fields:
+            values = cache.get(("facet", ff, limit, mincount, *key))
+            if values is None:
+                missing.append(ff)
+            else:
+                facets["facet_fields"][ff] = list(values)
+        if count is None or missing:
+            count, computed = self._count_and_facets(conn, where, missing, limit, mincount)
             cache.put(("count", *key), count)
+            for ff, values in computed.items():
+                cache.put(("facet", ff, limit, mincount, *key), values)
+                facets["facet_fields"][ff] = list(values)
         docs: list[dict[str, Any]] = []
         if rows and count > start:
             docs = self._page(conn, plan, fl, rows, start)
             if len(docs) < min(rows, count - start):
                 # the index changed under a cached count: count again
-                count = conn.exec_driver_sql(
-                    f"SELECT count(*) FROM {store.TABLE} d WHERE {where.sql}",
-                    tuple(where.params)).scalar() or 0
-        facets: dict[str, Any] = {"facet_fields": {}}
-        for ff in facet_fields:
-            fkey = ("facet", ff, limit, mincount, *key)
-            values = cache.get(fkey)
-            if values is None:
-                values = self._facet(conn, where, ff, limit, mincount) if count else []
-                cache.put(fkey, values)
-            facets["facet_fields"][ff] = list(values)
+                count, _ = self._count_and_facets(conn, where, [], limit, mincount)
         return Results(docs, count, facets)
 
     def _page(self, conn: Any, plan: Plan, fl: list[str], rows: int, start: int) -> list[dict]:
@@ -292,34 +303,57 @@ class PostgresSolr:
             out.append(_project(full, fl))
         return out
 
-    def _facet(self, conn: Any, where: Sql, ff: str, limit: int, mincount: int) -> list[Any]:
-        if ff in F.COLUMNS:
-            values = f"SELECT {F.COLUMNS[ff]} AS v FROM {store.TABLE} d WHERE {where.sql}"
-            vparams: list[Any] = list(where.params)
-        elif ff in F.ARRAY_COLUMNS:
-            values = (f"SELECT unnest({F.ARRAY_COLUMNS[ff]}) AS v FROM {store.TABLE} d "
-                      f"WHERE {where.sql}")
-            vparams = list(where.params)
-        else:
-            values = (
-                f"SELECT v FROM {store.TABLE} d CROSS JOIN LATERAL "
-                "jsonb_array_elements_text(CASE jsonb_typeof(d.terms->%s) WHEN 'array' "
-                "THEN d.terms->%s WHEN 'string' THEN jsonb_build_array(d.terms->%s) "
-                f"ELSE '[]'::jsonb END) v WHERE {where.sql}"
+    def _count_and_facets(self, conn: Any, where: Sql, fields: list[str], limit: int,
+                          mincount: int) -> tuple[int, dict[str, list[Any]]]:
+        """The hit count and every requested facet in one pass over the hits."""
+        if not fields:
+            count = conn.exec_driver_sql(
+                f"SELECT count(*) FROM {store.TABLE} d WHERE {where.sql}", tuple(where.params)
+            ).scalar() or 0
+            return int(count), {}
+        cols = sorted({F.COLUMNS[f] for f in fields if f in F.COLUMNS}
+                      | {F.ARRAY_COLUMNS[f] for f in fields if f in F.ARRAY_COLUMNS})
+        select = ", ".join(["d.terms", *cols])
+        parts = ["SELECT -1 AS i, NULL AS v, count(*) AS c FROM hits"]
+        params: list[Any] = list(where.params)
+        for i, ff in enumerate(fields):
+            if ff in F.COLUMNS:
+                values = f"SELECT h.{F.COLUMNS[ff][2:]} AS v FROM hits h"
+                vparams: list[Any] = []
+            elif ff in F.ARRAY_COLUMNS:
+                values = f"SELECT unnest(h.{F.ARRAY_COLUMNS[ff][2:]}) AS v FROM hits h"
+                vparams = []
+            else:
+                values = (
+                    "SELECT v FROM hits h CROSS JOIN LATERAL jsonb_array_elements_text("
+                    "CASE jsonb_typeof(h.terms->%s) WHEN 'array' THEN h.terms->%s "
+                    "WHEN 'string' THEN jsonb_build_array(h.terms->%s) ELSE '[]'::jsonb END) v"
+                )
+                vparams = [ff, ff, ff]
+            lim = " LIMIT %s" if limit >= 0 else ""
+            parts.append(
+                f"(SELECT {i} AS i, v, count(*) AS c FROM ({values}) f "
+                "WHERE v IS NOT NULL AND v <> '' GROUP BY v HAVING count(*) >= %s "
+                f"ORDER BY c DESC, v{lim})"
             )
-            vparams = [ff, ff, ff, *where.params]
-        sql = (
-            f"SELECT v, count(*) AS c FROM ({values}) f WHERE v IS NOT NULL AND v <> '' "
-            "GROUP BY v HAVING count(*) >= %s ORDER BY c DESC, v"
-        )
-        vparams.append(mincount)
-        if limit >= 0:
-            sql += " LIMIT %s"
-            vparams.append(min(limit, MAX_FACET_LIMIT))
-        flat: list[Any] = []
-        for v, c in conn.exec_driver_sql(sql, tuple(vparams)):
-            flat.extend([str(v) if not isinstance(v, str) else v, int(c)])
-        return flat
+            params.extend([*vparams, mincount])
+            if limit >= 0:
+                params.append(min(limit, MAX_FACET_LIMIT))
+        sql = (f"WITH hits AS MATERIALIZED (SELECT {select} FROM {store.TABLE} d "
+               f"WHERE {where.sql}) " + " UNION ALL ".join(parts))
+        count = 0
+        out: dict[str, list[Any]] = {ff: [] for ff in fields}
+        for i, v, c in conn.exec_driver_sql(sql, tuple(params)):
+            if i < 0:
+                count = int(c)
+            else:
+                out[fields[i]].extend([v if isinstance(v, str) else str(v), int(c)])
+        return count, out
+
+
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL characters; they carry no meaning."""
+    return store._without_nul(value)
 
 
 def _hashable(value: Any) -> Any:

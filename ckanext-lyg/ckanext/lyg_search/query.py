@@ -440,6 +440,8 @@ class Translator:
             return Sql(f"cardinality({F.ARRAY_COLUMNS[fld]}) > 0")
         if fld in ("text", "title_ngram", "name_ngram"):
             return Sql.true()
+        if F.field_type(fld) == F.TEXT:
+            return Sql("jsonb_exists(d.seg, %s)", [fld])
         return Sql("jsonb_exists(d.terms, %s)", [fld])
 
     def _text_word(self, fld: str, value: str, phrase: bool, positive: bool,

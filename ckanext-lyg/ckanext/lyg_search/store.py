@@ -52,9 +52,13 @@ UPSERT_SQL = (
 
 
 def short_values(stored: dict[str, Any]) -> dict[str, Any]:
-    """The document's values that fit in the row: exact matches and facets."""
+    """The document's values kept in the row for exact matches and facets:
+    short values of exact-match fields (text fields are matched word by word
+    through the text vectors, column fields through their columns)."""
     out: dict[str, Any] = {}
     for key, value in stored.items():
+        if key in F.COLUMNS or key in F.ARRAY_COLUMNS or F.field_type(key) == F.TEXT:
+            continue
         if isinstance(value, list):
             out[key] = [v for v in value if len(v) <= LONG_VALUE]
         elif len(value) <= LONG_VALUE:
@@ -189,8 +193,20 @@ def bounds_of(doc: dict[str, Any]) -> tuple[float, float, float, float] | None:
     return None
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def row_params(doc: dict[str, Any]) -> tuple[Any, ...]:
-    """Parameters of ``UPSERT_SQL`` for one document."""
+    """Parameters of ``UPSERT_SQL`` for one document (PostgreSQL text cannot
+    hold NUL characters: they are dropped)."""
+    doc = _without_nul(doc)
     stored: dict[str, Any] = {}
     seg: dict[str, str] = {}
     weighted: dict[str, list[str]] = {"A": [], "B": [], "C": [], "D": []}
