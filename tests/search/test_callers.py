@@ -231,3 +231,38 @@ class TestSearchIndexCli:
         assert "Found 0 orphaned" in self.run(cli, "list-orphans")
         self.run(cli, "clear")
         assert index_rows() == set()
+
+
+@pytest.mark.ckan_config("ckanext.lyg.search_backend", "solr")
+@pytest.mark.ckan_config("solr_url", "http://127.0.0.1:9/solr/ckan")
+def test_solr_backend_gives_the_search_layer_back_to_ckan():
+    import ckan.lib.search.common as common
+    import pysolr
+    from ckanext.lyg_search import wiring
+
+    assert not wiring.installed()
+    assert isinstance(common.make_connection(), pysolr.Solr)
+
+
+def test_shipped_solr_schema_is_accepted_by_ckan():
+    from pathlib import Path
+
+    from ckanext.lyg_search import wiring
+
+    schema = Path(__file__).resolve().parents[2] / "config" / "solr" / "schema.xml"
+    assert wiring._ORIGINAL_CHECK_SCHEMA(schema_file=str(schema)) is True
+    assert "CJKBigramFilterFactory" in schema.read_text()
+
+
+def test_every_module_holding_make_connection_reaches_the_engine():
+    import ckan.lib.search as search_pkg
+    import ckan.lib.search.common as common
+    import ckan.lib.search.index as index
+    import ckan.lib.search.query as query
+    import ckanext.harvest.logic.action.update as harvest_update
+    from ckanext.lyg_search import engine, wiring
+
+    for module in (search_pkg, common, index, query, harvest_update):
+        assert module.make_connection is wiring.postgres_connection, module.__name__
+    assert isinstance(common.make_connection(), engine.PostgresSolr)
+    assert search_pkg.check_solr_schema_version is wiring.check_schema_version

@@ -108,8 +108,9 @@ def render(var: Path, settings: Settings, secrets: dict[str, str],
         "datastore_read_url": settings.datastore_read_url,
         "redis_url": settings.redis_url,
         "storage_path": settings.storage_path,
-        # With an external Solr, CKAN's own Solr search replaces lyg_search.
-        "search_plugin": "" if solr else "lyg_search",
+        # With an external Solr, lyg_search hands the search layer back to
+        # CKAN's own Solr connection (ckanext.lyg.search_backend = solr).
+        "search_backend": "solr" if solr else "postgres",
         "solr_line": f"solr_url = {solr}" if solr
         else "# solr_url: unused, lyg_search indexes in PostgreSQL",
         "site_url": settings.site_url("public"),

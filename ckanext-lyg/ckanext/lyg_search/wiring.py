@@ -31,7 +31,9 @@ _ORIGINAL_MAKE_CONNECTION = common.make_connection
 _ORIGINAL_CHECK_SCHEMA = search.check_solr_schema_version
 
 
-def make_connection(decode_dates: bool = True) -> engine.PostgresSolr:
+def postgres_connection(decode_dates: bool = True) -> engine.PostgresSolr:
+    """Stands in for ``make_connection`` (this module must not have an
+    attribute of that name, or rebinding would rebind it too)."""
     return engine.connection(decode_dates=decode_dates)
 
 
@@ -58,19 +60,19 @@ def _rebind(old: Any, new: Any) -> int:
 def install() -> None:
     """Route every search-layer call to the PostgreSQL engine."""
     current = common.make_connection
-    if current is make_connection:
+    if current is postgres_connection:
         return
-    n = _rebind(current, make_connection)
+    n = _rebind(current, postgres_connection)
     search.check_solr_schema_version = check_schema_version
     log.debug("PostgreSQL search engine installed (%d references)", n)
 
 
 def uninstall() -> None:
     """Give the search layer back to Solr."""
-    if common.make_connection is make_connection:
-        _rebind(make_connection, _ORIGINAL_MAKE_CONNECTION)
+    if common.make_connection is postgres_connection:
+        _rebind(postgres_connection, _ORIGINAL_MAKE_CONNECTION)
     search.check_solr_schema_version = _ORIGINAL_CHECK_SCHEMA
 
 
 def installed() -> bool:
-    return common.make_connection is make_connection
+    return common.make_connection is postgres_connection
