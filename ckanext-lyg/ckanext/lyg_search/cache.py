@@ -30,8 +30,13 @@ _entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
 
 
 def generation(conn: Any) -> int:
-    """The current index generation (one cheap read of the sequence)."""
-    return int(conn.exec_driver_sql(f"SELECT last_value FROM {SEQUENCE}").scalar())
+    """The current index generation (one cheap read of the sequence).
+
+    The same round trip turns JIT compilation off for the transaction: search
+    statements are short, and compiling them costs more than it saves."""
+    row = conn.exec_driver_sql(
+        f"SELECT last_value, set_config('jit', 'off', true) FROM {SEQUENCE}").one()
+    return int(row[0])
 
 
 def get(key: tuple) -> Any | None:

@@ -86,8 +86,11 @@ def _int(params: dict[str, Any], key: str, default: int) -> int:
 class Plan:
     where: Sql
     score: Sql
-    order: list[str]
-    order_params: list[Any]
+    sort: str | None
+
+    def order(self, prefix: str, score: Sql) -> tuple[list[str], list[Any]]:
+        """ORDER BY items over table alias ``prefix`` (``d.`` or ``h.``)."""
+        return _order_by(self.sort, score, prefix)
 
 
 class PostgresSolr:
@@ -218,7 +221,7 @@ class PostgresSolr:
                 [p for r in rank_queries for p in r.params],
             )
             score_parts.append(Sql(
-                f"ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', d.tsv_head, ({combined.sql}), 1)",
+                f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', d.tsv_head, ({combined.sql}), 1)",
                 combined.params,
             ))
         bf = params.get("bf")
@@ -232,8 +235,8 @@ class PostgresSolr:
                 [p for s in score_parts for p in s.params])
             if score_parts else Sql("0::float8")
         )
-        order, order_params = _order_by(params.get("sort"), score)
-        return Plan(_join(parts, "AND"), score, order, order_params)
+        _order_by(params.get("sort"), score, "d.")  # a bad sort fails before any query
+        return Plan(_join(parts, "AND"), score, params.get("sort"))
 
     def _search(self, q: str, params: dict[str, Any]) -> Results:
         rows = _int(params, "rows", DEFAULT_ROWS)
@@ -242,8 +245,6 @@ class PostgresSolr:
             raise QueryError('"rows" and "start" must not be negative')
         plan = self.plan(q, params)
         fl = _field_list(params.get("fl"))
-        conn = model.Session.connection()
-        where = plan.where
         want_facets = str(params.get("facet", "false")).lower() in ("true", "on", "1")
         facet_fields = _as_list(params.get("facet.field")) if want_facets else []
         limit = _int(params, "facet.limit", 100)
@@ -251,6 +252,8 @@ class PostgresSolr:
         for ff in facet_fields:
             if not F.FIELD_NAME.match(ff):
                 raise QueryError(f"Invalid facet field: {ff!r}")
+        conn = model.Session.connection()
+        where = plan.where
         key = (cache.generation(conn), where.sql, tuple(map(_hashable, where.params)))
         count = cache.get(("count", *key))
         facets: dict[str, Any] = {"facet_fields": {}}
@@ -261,61 +264,49 @@ class PostgresSolr:
                 missing.append(ff)
             else:
                 facets["facet_fields"][ff] = list(values)
+        page_ids: list[str] | None = None
         if count is None or missing:
-            count, computed = self._count_and_facets(conn, where, missing, limit, mincount)
+            count, computed, page_ids = self._one_pass(conn, plan, missing, limit, mincount,
+                                                       rows, start)
             cache.put(("count", *key), count)
             for ff, values in computed.items():
                 cache.put(("facet", ff, limit, mincount, *key), values)
                 facets["facet_fields"][ff] = list(values)
         docs: list[dict[str, Any]] = []
         if rows and count > start:
-            docs = self._page(conn, plan, fl, rows, start)
+            if page_ids is None:
+                page_ids = self._page_ids(conn, plan, rows, start)
+            docs = self._fetch(conn, plan, page_ids, fl)
             if len(docs) < min(rows, count - start):
                 # the index changed under a cached count: count again
-                count, _ = self._count_and_facets(conn, where, [], limit, mincount)
+                count = self._one_pass(conn, plan, [], limit, mincount, 0, 0)[0]
         return Results(docs, count, facets)
 
-    def _page(self, conn: Any, plan: Plan, fl: list[str], rows: int, start: int) -> list[dict]:
-        select = [
-            "d.index_id", "d.id", "d.doc", "d.metadata_created", "d.metadata_modified",
-            "d.permission_labels",
-        ]
-        want_data = "data_dict" in fl or "*" in fl
-        want_validated = "validated_data_dict" in fl or "*" in fl
-        select.append("d.data_dict" if want_data else "NULL")
-        select.append("d.validated_data_dict" if want_validated else "NULL")
-        select.append(f"({plan.score.sql}) AS score")
-        sql = (
-            f"SELECT {', '.join(select)} FROM {store.TABLE} d WHERE {plan.where.sql} "
-            f"ORDER BY {', '.join(plan.order)} LIMIT %s OFFSET %s"
-        )
-        params = [*plan.score.params, *plan.where.params, *plan.order_params, rows, start]
-        out = []
-        for row in conn.exec_driver_sql(sql, tuple(params)):
-            index_id, id_, doc, created, modified, labels, data, validated, score = row
-            full = dict(doc)
-            full.update(index_id=index_id, id=id_, permission_labels=list(labels),
-                        score=float(score or 0))
-            if data is not None:
-                full["data_dict"] = data
-            if validated is not None:
-                full["validated_data_dict"] = validated
-            out.append(_project(full, fl))
-        return out
+    def _page_ids(self, conn: Any, plan: Plan, rows: int, start: int) -> list[str]:
+        """The page, straight from the table (an index on the sort key serves
+        ``*:*`` sorted by date, title or name without touching other rows)."""
+        order, oparams = plan.order("d.", plan.score)
+        sql = (f"SELECT d.index_id FROM {store.TABLE} d WHERE {plan.where.sql} "
+               f"ORDER BY {', '.join(order)} LIMIT %s OFFSET %s")
+        params = [*plan.where.params, *oparams, rows, start]
+        return [r[0] for r in conn.exec_driver_sql(sql, tuple(params))]
 
-    def _count_and_facets(self, conn: Any, where: Sql, fields: list[str], limit: int,
-                          mincount: int) -> tuple[int, dict[str, list[Any]]]:
-        """The hit count and every requested facet in one pass over the hits."""
-        if not fields:
-            count = conn.exec_driver_sql(
-                f"SELECT count(*) FROM {store.TABLE} d WHERE {where.sql}", tuple(where.params)
-            ).scalar() or 0
-            return int(count), {}
-        cols = sorted({F.COLUMNS[f] for f in fields if f in F.COLUMNS}
-                      | {F.ARRAY_COLUMNS[f] for f in fields if f in F.ARRAY_COLUMNS})
-        select = ", ".join(["d.terms", *cols])
+    def _one_pass(self, conn: Any, plan: Plan, fields: list[str], limit: int, mincount: int,
+                  rows: int, start: int) -> tuple[int, dict[str, list[Any]], list[str]]:
+        """Hit count, facets and the page's ids in one pass over the hits."""
+        where = plan.where
+        hits_cols = ["d.index_id", "d.terms", f"({plan.score.sql}) AS score"]
+        hits_cols += [f"{c} AS {c[2:]}" for c in sorted(set(F.COLUMNS.values()) - {"d.index_id"})]
+        hits_cols += [f"{c} AS {c[2:]}" for c in F.ARRAY_COLUMNS.values()]
+        params: list[Any] = [*plan.score.params, *where.params]
         parts = ["SELECT -1 AS i, NULL AS v, count(*) AS c FROM hits"]
-        params: list[Any] = list(where.params)
+        if rows:
+            order, oparams = plan.order("h.", Sql("h.score"))
+            parts.append(
+                "(SELECT -2 AS i, h.index_id AS v, NULL::bigint AS c FROM hits h "
+                f"ORDER BY {', '.join(order)} LIMIT %s OFFSET %s)"
+            )
+            params.extend([*oparams, rows, start])
         for i, ff in enumerate(fields):
             if ff in F.COLUMNS:
                 values = f"SELECT h.{F.COLUMNS[ff][2:]} AS v FROM hits h"
@@ -339,16 +330,45 @@ class PostgresSolr:
             params.extend([*vparams, mincount])
             if limit >= 0:
                 params.append(min(limit, MAX_FACET_LIMIT))
-        sql = (f"WITH hits AS MATERIALIZED (SELECT {select} FROM {store.TABLE} d "
+        sql = (f"WITH hits AS MATERIALIZED (SELECT {', '.join(hits_cols)} FROM {store.TABLE} d "
                f"WHERE {where.sql}) " + " UNION ALL ".join(parts))
         count = 0
         out: dict[str, list[Any]] = {ff: [] for ff in fields}
+        page: list[str] = []
         for i, v, c in conn.exec_driver_sql(sql, tuple(params)):
-            if i < 0:
+            if i == -1:
                 count = int(c)
+            elif i == -2:
+                page.append(v)
             else:
                 out[fields[i]].extend([v if isinstance(v, str) else str(v), int(c)])
-        return count, out
+        return count, out, page
+
+    def _fetch(self, conn: Any, plan: Plan, ids: list[str], fl: list[str]) -> list[dict]:
+        if not ids:
+            return []
+        want_data = "data_dict" in fl or "*" in fl
+        want_validated = "validated_data_dict" in fl or "*" in fl
+        select = [
+            "d.index_id", "d.id", "d.doc", "d.permission_labels",
+            "d.data_dict" if want_data else "NULL",
+            "d.validated_data_dict" if want_validated else "NULL",
+            f"({plan.score.sql})",
+        ]
+        sql = (f"SELECT {', '.join(select)} FROM {store.TABLE} d "
+               "WHERE d.index_id = ANY(%s)")
+        found = {}
+        for row in conn.exec_driver_sql(sql, tuple([*plan.score.params, list(ids)])):
+            index_id, id_, doc, labels, data, validated, score = row
+            full = dict(doc)
+            full.update(index_id=index_id, id=id_, permission_labels=list(labels),
+                        score=float(score or 0))
+            if data is not None:
+                full["data_dict"] = data
+            if validated is not None:
+                full["validated_data_dict"] = validated
+            found[index_id] = _project(full, fl)
+        return [found[i] for i in ids if i in found]
 
 
 def _without_nul(value: Any) -> Any:
@@ -383,11 +403,14 @@ def _project(doc: dict[str, Any], fl: list[str]) -> dict[str, Any]:
     return {k: doc[k] for k in fl if k in doc}
 
 
-def _order_by(sort: Any, score: Sql) -> tuple[list[str], list[Any]]:
-    """``score desc, metadata_modified desc`` → ORDER BY items (+ params)."""
+def _order_by(sort: Any, score: Sql, p: str = "d.") -> tuple[list[str], list[Any]]:
+    """``score desc, metadata_modified desc`` → ORDER BY items (+ params) over
+    the table alias ``p``. Ties end on ``index_id`` in the direction of the
+    last key, so an index on (key, index_id) serves the sort."""
     items: list[str] = []
     params: list[Any] = []
     spec = (sort or "score desc, metadata_modified desc").strip()
+    direction = "DESC"
     for part in spec.split(","):
         if not part.strip():
             continue
@@ -395,30 +418,31 @@ def _order_by(sort: Any, score: Sql) -> tuple[list[str], list[Any]]:
         if not m:
             raise SearchQueryError('Invalid "sort" parameter')
         name, direction = m.group(1), m.group(2).upper()
-        nulls = "NULLS LAST"
         if name == "score":
-            if score.params or score.sql != "0::float8":
+            if score.params or score.sql not in ("0::float8", "h.score"):
                 items.append(f"({score.sql}) {direction}")
                 params.extend(score.params)
+            elif score.sql == "h.score":
+                items.append(f"h.score {direction}")
         elif name in F.COLUMNS:
-            items.append(f"{F.COLUMNS[name]} {direction} {nulls}")
+            items.append(f"{p}{F.COLUMNS[name][2:]} {direction}")
         elif name in ("title", "title_string"):
-            items.append(f"d.title_string {direction} {nulls}")
+            items.append(f"{p}title_string {direction}")
         elif F.field_type(name) == F.NUMBER or name.startswith("views_"):
             items.append(
-                "(CASE WHEN d.terms->>%s ~ %s THEN (d.terms->>%s)::numeric END) "
-                f"{direction} {nulls}"
+                f"(CASE WHEN {p}terms->>%s ~ %s THEN ({p}terms->>%s)::numeric END) "
+                f"{direction} NULLS LAST"
             )
             params.extend([name, r"^\s*[-+]?[0-9]+\.?[0-9]*\s*$", name])
         elif F.FIELD_NAME.match(name):
             items.append(
-                "(CASE jsonb_typeof(d.terms->%s) WHEN 'array' THEN d.terms->%s->>0 "
-                f"ELSE d.terms->>%s END) {direction} {nulls}"
+                f"(CASE jsonb_typeof({p}terms->%s) WHEN 'array' THEN {p}terms->%s->>0 "
+                f"ELSE {p}terms->>%s END) {direction} NULLS LAST"
             )
             params.extend([name, name, name])
         else:
             raise SearchQueryError('Invalid "sort" parameter')
-    items.append("d.index_id ASC")
+    items.append(f"{p}index_id {direction}")
     return items, params
 
 
