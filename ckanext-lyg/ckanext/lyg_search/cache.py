@@ -39,6 +39,14 @@ def generation(conn: Any) -> int:
     return int(row[0])
 
 
+def prefer_indexes(conn: Any, on: bool) -> None:
+    """While search statements run, keep the planner off sequential scans
+    where an index can answer: the text vectors live out of line, and the
+    planner does not count the cost of fetching them row by row."""
+    conn.exec_driver_sql(
+        "SELECT set_config('enable_seqscan', %s, true)", ("off" if on else "on",))
+
+
 def get(key: tuple) -> Any | None:
     with _lock:
         hit = _entries.get(key)

@@ -178,7 +178,12 @@ class PostgresSolr:
         q = q if q is not None else params.pop("q", "*:*")
         q, params = _without_nul(q), {k: _without_nul(v) for k, v in params.items()}
         try:
-            return self._search(q, params)
+            conn = model.Session.connection()
+            cache.prefer_indexes(conn, True)
+            try:
+                return self._search(q, params)
+            finally:
+                cache.prefer_indexes(conn, False)
         except QueryError as e:
             raise SearchQueryError(str(e)) from None
         except DBAPIError as e:

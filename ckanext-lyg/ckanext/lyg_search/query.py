@@ -399,7 +399,7 @@ class Translator:
         if ftype == F.NUMBER and not wildcard:
             return self.range(fld, value, value, True, True)
         if ftype == F.NGRAM:
-            return self._ngram(value, wildcard)
+            return self._ngram(fld, value, wildcard)
         if ftype == F.TEXT:
             cond = self._text_word(fld, value, phrase=phrase, positive=positive,
                                    prefix=wildcard)
@@ -420,18 +420,21 @@ class Translator:
              json.dumps({fld: [value]}, ensure_ascii=False)],
         )
 
-    def _ngram(self, value: str, wildcard: bool) -> Sql:
-        """Solr's ``*_ngram`` fields match any part of the name or title. Three
-        characters or more: a substring match on ``suggest`` (trigram index);
-        shorter: the words of the title or name that start with it."""
+    def _ngram(self, fld: str, value: str, wildcard: bool) -> Sql:
+        """Solr's ``name_ngram``/``title_ngram`` match any part of the name or
+        title. Three characters or more: a substring of ``suggest`` (name and
+        title, trigram index); shorter: a name containing it, or a title word
+        starting with it (title vector index)."""
         core = re.sub(r"[*?]", "", value).strip().lower()
         if len(core) >= 3 or wildcard:
             return Sql("d.suggest LIKE %s", ["%" + _like_pattern(value.lower()) + "%"])
         if not core:
             return Sql.false()
-        prefix = Sql("to_tsquery('simple', %s)", [_ts_lexeme(core) + ":*"])
-        return Sql(f"(d.tsv @@ {prefix.sql} AND d.suggest LIKE %s)",
-                   [*prefix.params, "%" + _like_pattern(core) + "%"])
+        if fld == "name_ngram":
+            if not core.isascii():
+                return Sql.false()  # dataset names are ASCII
+            return Sql("d.name LIKE %s", ["%" + _like_pattern(core) + "%"])
+        return Sql("d.tsv_title @@ to_tsquery('simple', %s)", [_ts_lexeme(core) + ":*"])
 
     def exists(self, fld: str) -> Sql:
         if fld in F.COLUMNS:
@@ -471,9 +474,12 @@ class Translator:
         match = Sql(f"d.tsv @@ {q.sql}", list(q.params))
         if fld in ("text", "_text_"):
             return match
-        field_match = Sql(
-            f"to_tsvector('simple', COALESCE(d.seg->>%s, '')) @@ {q.sql}", [fld, *q.params]
-        )
+        if fld == "title":
+            return Sql(f"d.tsv_title @@ {q.sql}", list(q.params))
+        else:
+            field_match = Sql(
+                f"to_tsvector('simple', COALESCE(d.seg->>%s, '')) @@ {q.sql}", [fld, *q.params]
+            )
         if F.is_searched(fld):
             return _join([match, field_match], "AND")
         return field_match

@@ -38,16 +38,18 @@ _ROW_COLUMNS = (
 
 _HEAD = "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
 UPSERT_SQL = (
-    f"INSERT INTO {TABLE} ({', '.join(_ROW_COLUMNS)}, tsv_head, tsv, bbox, indexed_at) VALUES ("
+    f"INSERT INTO {TABLE} ({', '.join(_ROW_COLUMNS)}, tsv_title, tsv_head, tsv, bbox, indexed_at) "
+    "VALUES ("
     + ", ".join(["%s"] * 13)
-    + ", %s::jsonb, %s::jsonb, %s::jsonb, %s, %s, %s, "
+    + ", %s::jsonb, %s::jsonb, %s::jsonb, %s, %s, %s, to_tsvector('simple', %s), "
     + _HEAD + ", " + _HEAD + " || "
     "setweight(to_tsvector('simple', %s), 'C') || setweight(to_tsvector('simple', %s), 'D'), "
     "CASE WHEN %s::float8 IS NULL THEN NULL "
     "ELSE box(point(%s::float8, %s::float8), point(%s::float8, %s::float8)) END, now()) "
     "ON CONFLICT (index_id) DO UPDATE SET "
     + ", ".join(f"{c} = EXCLUDED.{c}"
-                for c in (*_ROW_COLUMNS[1:], "tsv_head", "tsv", "bbox", "indexed_at"))
+                for c in (*_ROW_COLUMNS[1:], "tsv_title", "tsv_head", "tsv", "bbox",
+                          "indexed_at"))
 )
 
 
@@ -238,7 +240,7 @@ def row_params(doc: dict[str, Any]) -> tuple[Any, ...]:
         json.dumps(stored, ensure_ascii=False), json.dumps(seg, ensure_ascii=False),
         doc.get("data_dict"), doc.get("validated_data_dict"),
         f"{doc.get('name') or ''} {title}".lower(),
-        a, b, a, b, " ".join(weighted["C"]), " ".join(weighted["D"]),
+        seg.get("title", ""), a, b, a, b, " ".join(weighted["C"]), " ".join(weighted["D"]),
         *((box[0], box[0], box[1], box[2], box[3]) if box else (None,) * 5),
     )
 
