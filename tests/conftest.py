@@ -10,7 +10,35 @@ from __future__ import annotations
 
 import pytest
 
-MIGRATED_PLUGINS = ("lyg_search", "activity", "harvest")
+MIGRATED_PLUGINS = ("lyg_search", "activity", "harvest", "lyg")
+# The catalog schema (scheming plugins, configured in test.ini), loaded right
+# after ``lyg`` so that lyg's templates come first.
+CATALOG_PLUGINS = ("scheming_datasets", "scheming_organizations")
+# Test directories that run on CKAN's stock dataset schema: the search-engine
+# tests create datasets with plain package_create and arbitrary extras.
+STOCK_SCHEMA_DIRS = ("search",)
+
+
+def with_catalog_plugins(plugins: str | list[str]) -> list[str]:
+    listed = plugins.split() if isinstance(plugins, str) else plugins
+    names = [n for n in listed if n not in CATALOG_PLUGINS]
+    at = names.index("lyg") + 1 if "lyg" in names else len(names)
+    return names[:at] + list(CATALOG_PLUGINS) + names[at:]
+
+
+def _stock_schema(request) -> bool:
+    parts = request.node.path.parts
+    if "tests" not in parts:
+        return False
+    return parts[parts.index("tests") + 1] in STOCK_SCHEMA_DIRS
+
+
+@pytest.fixture
+def ckan_config(request, ckan_config, monkeypatch):
+    """test.ini's config, plus the catalog schema plugins outside tests/search."""
+    if not _stock_schema(request):
+        monkeypatch.setitem(ckan_config, "ckan.plugins", with_catalog_plugins(ckan_config["ckan.plugins"]))
+    return ckan_config
 
 
 @pytest.fixture(autouse=True)
@@ -26,4 +54,14 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
     reset_db()
     for plugin in MIGRATED_PLUGINS:
         migrate_db_for(plugin)
+    _reset_plugin_tables()
     search.clear_all()
+
+
+def _reset_plugin_tables():
+    """Empty our tables that CKAN's reset does not know (resource-code sequences)."""
+    import sqlalchemy as sa
+    from ckan import model
+
+    model.Session.execute(sa.text("DELETE FROM lyg_catalog_sequence"))
+    model.Session.commit()

@@ -132,3 +132,51 @@ def demo_templates() -> dict[str, Any]:
 @functools.cache
 def demo_texts() -> dict[str, Any]:
     return _load("texts.yaml")
+
+
+# --- controlled vocabularies and classification look-ups (data/vocabularies.yaml) ---
+
+
+@functools.cache
+def vocabularies() -> dict[str, list[dict[str, str]]]:
+    """Every controlled vocabulary: ``{name: [{value, zh, en}, …]}``."""
+    return _load("vocabularies.yaml")
+
+
+def vocabulary_values(name: str) -> tuple[str, ...]:
+    return tuple(term["value"] for term in vocabularies()[name])
+
+
+def label(name: str, value: str, lang: str = "zh") -> str:
+    """The label of a vocabulary value in ``zh`` or ``en`` (the value if unknown)."""
+    for term in vocabularies().get(name, []):
+        if term["value"] == value:
+            return term["en" if lang.startswith("en") else "zh"]
+    return value
+
+
+def class_title(cls: str, lang: str = "zh") -> str:
+    for entry in classification()["classes"]:
+        if entry["code"] == cls:
+            return entry.get("title_en", entry["title"]) if lang.startswith("en") else entry["title"]
+    return cls
+
+
+def find_item(cls: str, item: str) -> dict[str, Any] | None:
+    try:
+        return catalog_item(cls, item)
+    except KeyError:
+        return None
+
+
+def find_sub(cls: str, item: str, sub: str) -> dict[str, Any] | None:
+    entry = find_item(cls, item)
+    for candidate in (entry or {}).get("subs", []):
+        if candidate["code"] == sub:
+            return candidate
+    return None
+
+
+def class_code(cls: str, item: str, sub: str = "", detail: str = "") -> str:
+    """The 分类码 of a classification: 类 + 项 + 目 + 细目 (e.g. ``101001001``)."""
+    return f"{cls}{item}{sub}{detail}"

@@ -222,6 +222,8 @@ def entries(count: int) -> list[dict[str, Any]]:
             fields["share_condition"] = rng.choice(texts["share_conditions"])
         if share_type == "none":
             fields["share_basis"] = rng.choice(texts["share_bases"])
+            # 不予共享: most confirmed by the data authority, some still 待认定
+            fields["share_review"] = "pending" if i % 3 == 0 else "confirmed"
         else:
             if format_class in ("数据库",):
                 mode = ("共享平台方式", rng.choice(("数据库", "接口")))

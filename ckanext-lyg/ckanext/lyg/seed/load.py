@@ -2,10 +2,12 @@
 
 Idempotent: organizations, groups, entries and their generated resources
 are looked up by name first and only what is missing is created.  Entries
-carry the catalog fields of catalog.md: as top-level fields when the active
-dataset schema (ckanext-scheming) declares them, as extras otherwise
-(lists and dicts JSON-encoded), so the seeder keeps working as the catalog
-schema grows.
+and departments carry the fields of catalog.md: as top-level fields when the
+active scheming schema (``schemas/dataset.yaml``, ``schemas/organization.yaml``)
+declares them — so they go through the catalog's validators and rules like
+any other write — and as extras otherwise (lists and dicts JSON-encoded).
+Resource codes are supplied and kept (they are valid and unique), so re-seeding
+a fresh database gives the same codes.
 """
 
 from __future__ import annotations
@@ -61,6 +63,30 @@ def schema_fields() -> set[str]:
     except (KeyError, tk.ObjectNotFound):  # no scheming, or no such schema
         return set()
     return {f["field_name"] for f in schema.get("dataset_fields", [])}
+
+
+def organization_fields() -> set[str]:
+    """Organization fields declared by the active scheming schema (empty without one)."""
+    try:
+        schema = tk.get_action("scheming_organization_schema_show")(
+            {"ignore_auth": True}, {"type": "organization"})
+    except (KeyError, tk.ObjectNotFound):
+        return set()
+    return {f["field_name"] for f in schema.get("fields", [])}
+
+
+def organization_dict(org: dict[str, Any], declared: set[str]) -> dict[str, Any]:
+    """The ``organization_create`` data dict: declared fields top-level, the rest extras."""
+    data = {k: v for k, v in org.items() if k != "extras"}
+    extras = []
+    for extra in org.get("extras", []):
+        if extra["key"] in declared:
+            data[extra["key"]] = extra["value"]
+        else:
+            extras.append(extra)
+    if extras:
+        data["extras"] = extras
+    return data
 
 
 def _encode(value: Any) -> str:
@@ -123,7 +149,9 @@ def seed(entries: int = 320, progress: bool = True) -> Report:
     if entries and not tk.config.get("ckan.storage_path"):
         raise RuntimeError("ckan.storage_path must be set: the seeder uploads data files")
     report = Report()
-    _ensure("organization", generate.organizations(), "organizations", report, progress)
+    org_fields = organization_fields()
+    organizations = [organization_dict(org, org_fields) for org in generate.organizations()]
+    _ensure("organization", organizations, "organizations", report, progress)
     _ensure("group", generate.groups(), "groups", report, progress)
 
     declared = schema_fields()

@@ -1,0 +1,2 @@
+"""The government information resource catalog (catalog.md): rules, resource
+codes, classification groups and the exchange workbook."""

@@ -1,0 +1,64 @@
+"""Resource codes (信息资源代码): ``分类码/顺序码``, e.g. ``101001001/000123``.
+
+The 顺序码 is a per-分类码 sequence kept in ``lyg_catalog_sequence``
+(migration ``0001_catalog_sequence``). Taking a number locks the class's row
+until the creating transaction ends, so concurrent creations in one class are
+serialised and never share a code; a supplied code (seeding, import) is kept
+when it is well-formed, matches the classification and is not in use, and
+moves the sequence past it.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from ckan import model
+from ckanext.lyg.catalog import rules
+
+_NEXT = sa.text(
+    """
+    INSERT INTO lyg_catalog_sequence AS s (class_code, last_value) VALUES (:c, 1)
+    ON CONFLICT (class_code) DO UPDATE SET last_value = s.last_value + 1
+    RETURNING last_value
+    """
+)
+_RESERVE = sa.text(
+    """
+    INSERT INTO lyg_catalog_sequence AS s (class_code, last_value) VALUES (:c, :n)
+    ON CONFLICT (class_code) DO UPDATE SET last_value = GREATEST(s.last_value, :n)
+    """
+)
+_OWNER = sa.text(
+    """
+    SELECT id FROM package WHERE extras->>'resource_code' = :code AND state <> 'deleted'
+    ORDER BY id LIMIT 1
+    """
+)
+
+
+def format_code(class_code: str, seq: int) -> str:
+    return f"{class_code}/{seq:06d}"
+
+
+def next_code(class_code: str) -> str:
+    """A new code in the class (locks the class until the transaction ends)."""
+    seq = model.Session.execute(_NEXT, {"c": class_code}).scalar_one()
+    return format_code(class_code, seq)
+
+
+def reserve(code: str) -> None:
+    """Record a supplied code so the sequence never hands it out again."""
+    parsed = rules.parse_code(code)
+    if parsed is None:
+        raise ValueError(code)
+    model.Session.execute(_RESERVE, {"c": parsed[0], "n": parsed[1]})
+
+
+def owner(code: str) -> str | None:
+    """The id of the (not deleted) dataset holding ``code``, or None."""
+    row = model.Session.execute(_OWNER, {"code": code}).first()
+    return row[0] if row else None
+
+
+def reset() -> None:
+    """Forget every sequence (tests: after a database reset)."""
+    model.Session.execute(sa.text("DELETE FROM lyg_catalog_sequence"))

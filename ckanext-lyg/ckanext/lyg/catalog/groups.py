@@ -1,0 +1,84 @@
+"""Groups kept in step with the classification.
+
+The six basic databases (类 1, 项 01–06) and the thematic databases (类 2)
+are CKAN groups (``group`` in classification.yaml). An entry is always a
+member of the group of its own 类+项; it belongs to exactly one basic
+database (moving to another 项 leaves the old one), and when its own
+thematic 项 changes it leaves the old thematic group. Other thematic groups
+it was put in by hand (cross-listing) stay.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from ckan import model
+from ckanext.lyg import reference
+
+# 类/项 of an entry before the write in progress, keyed by the Package object
+# that package_update puts in its context (validators get a copy of the
+# context, so it is not the place to pass this on).
+_PREVIOUS: weakref.WeakKeyDictionary[model.Package, tuple[str, str]] = weakref.WeakKeyDictionary()
+
+
+def remember_class(pkg: model.Package) -> None:
+    """Called while validating an update, before the entry is changed."""
+    extras = pkg.extras or {}
+    _PREVIOUS[pkg] = (extras.get("catalog_class", ""), extras.get("catalog_item", ""))
+
+
+def previous_class(pkg: Any) -> tuple[str, str] | None:
+    return _PREVIOUS.pop(pkg, None) if isinstance(pkg, model.Package) else None
+
+
+def group_of(cls: str, item: str) -> str | None:
+    found = reference.find_item(cls, item) if cls in ("1", "2") else None
+    return found.get("group") if found else None
+
+
+def basic_groups() -> set[str]:
+    return {item["group"] for item in reference.catalog_items("1")}
+
+
+def _membership(group: model.Group, package_id: str) -> model.Member | None:
+    return (
+        model.Session.query(model.Member)
+        .filter(model.Member.group_id == group.id, model.Member.table_name == "package",
+                model.Member.table_id == package_id)
+        .first()
+    )  # fmt: skip
+
+
+def sync(package_id: str, entry: dict[str, Any], previous: tuple[str, str] | None = None) -> bool:
+    """Put the entry in its classification group (and out of the stale ones).
+
+    ``previous`` is the 类/项 the entry had before this write. Returns True
+    when a membership changed. Runs inside the writing transaction, before
+    the entry is indexed.
+    """
+    changed = False
+    wanted = group_of(entry.get("catalog_class") or "", entry.get("catalog_item") or "")
+    leave = set(basic_groups()) - {wanted}
+    if previous and (old := group_of(*previous)) and old != wanted:
+        leave.add(old)
+    for name in leave:
+        group = model.Group.by_name(name)
+        member = _membership(group, package_id) if group is not None else None
+        if member is not None and member.state == "active":
+            member.state = "deleted"
+            changed = True
+    if wanted:
+        group = model.Group.by_name(wanted)
+        if group is not None and group.state == "active" and not group.is_organization:
+            member = _membership(group, package_id)
+            if member is None:
+                model.Session.add(model.Member(group=group, table_id=package_id, table_name="package",
+                                               capacity="public", state="active"))  # fmt: skip
+                changed = True
+            elif member.state != "active":
+                member.state = "active"
+                changed = True
+    if changed:
+        model.Session.flush()
+    return changed

@@ -1,0 +1,276 @@
+"""Validators of the catalog schema (registered with ``tk.blanket.validators``).
+
+``lyg_catalog_entry`` is the dataset schema's after-validator: it runs on
+every write path (form, API, import, harvest — they all end in
+``package_create``/``package_update``) once the field validators are done,
+checks the cross-field rules of catalog.md (:mod:`ckanext.lyg.catalog.rules`)
+and fills the generated fields: ``provider_code`` (from the department),
+``resource_code`` (assigned once, never changed after publication),
+``share_review`` (不予共享 is held 待认定 until the data authority confirms it)
+and ``issued`` (first publication).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan import model
+from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
+from ckanext.lyg import uscc
+from ckanext.lyg.catalog import authority, codes, groups, rules
+
+__all__ = ["lyg_uscc", "lyg_catalog_entry", "lyg_related_codes", "lyg_natural_number",
+           "lyg_catalog_code", "lyg_date", "lyg_max_text", "lyg_boolean"]  # fmt: skip
+MAX_TEXT = 10000
+CLASS_KEYS = ("catalog_class", "catalog_item", "catalog_sub", "catalog_detail")
+
+CATALOG_KEYS = (
+    "catalog_class", "catalog_item", "catalog_sub", "catalog_detail", "resource_code",
+    "provider_code", "format_class", "format_type", "share_type", "share_condition",
+    "share_basis", "share_mode_class", "share_mode_type", "share_review", "open_type",
+    "open_condition", "update_cycle", "issued", "temporal_start", "temporal_end",
+)  # fmt: skip
+
+
+def lyg_uscc(value: Any, context: Context) -> Any:
+    """A 统一社会信用代码 (GB 32100) with its check character; normalised."""
+    if value in (None, "") or value is tk.missing:
+        return value
+    try:
+        return uscc.validate(value)
+    except uscc.USCCError as err:
+        raise tk.Invalid(tk._(err.message).format(**err.params)) from None
+
+
+def lyg_date(value: Any, context: Context) -> Any:
+    """A date, stored as ``YYYY-MM-DD`` (also from Excel date cells)."""
+    if value in (None, "") or value is tk.missing:
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    for candidate in (text[:10], text.replace("/", "-")[:10]):
+        try:
+            return dt.date.fromisoformat(candidate).isoformat()
+        except ValueError:
+            continue
+    raise tk.Invalid(tk._("Enter a date as YYYY-MM-DD"))
+
+
+def lyg_max_text(value: Any, context: Context) -> Any:
+    """Free text of at most 10,000 characters."""
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise tk.Invalid(tk._("At most {count} characters").format(count=MAX_TEXT))
+    return value
+
+
+def lyg_boolean(value: Any, context: Context) -> Any:
+    """是/否, true/false, on (checkbox), 1/0 → True/False."""
+    if value in (None, "") or value is tk.missing:
+        return False
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on", "是", "y"):
+        return True
+    if text in ("false", "0", "no", "off", "否", "n"):
+        return False
+    raise tk.Invalid(tk._("Yes or no"))
+
+
+def lyg_natural_number(value: Any, context: Context) -> Any:
+    """An integer ≥ 0 (数据量); empty stays empty."""
+    if value in (None, "") or value is tk.missing:
+        return value
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise tk.Invalid(tk._("Enter a whole number")) from None
+    if number < 0 or number >= 2**63:
+        raise tk.Invalid(tk._("Enter a whole number")) from None
+    return number
+
+
+def lyg_catalog_code(value: Any, context: Context) -> Any:
+    """A 类/项/目/细目 code: digits only (which codes exist is checked per entry)."""
+    if value in (None, "") or value is tk.missing:
+        return value
+    text = str(value).strip().rpartition(":")[2]  # the form sends parent:code
+    if not text.isdigit() or not text.isascii() or len(text) > 6:
+        raise tk.Invalid(tk._("Use the digits of the classification code"))
+    return text
+
+
+def lyg_related_codes(value: Any, context: Context) -> Any:
+    """关联资源代码: each an existing resource code (stored as a JSON list)."""
+    if value in (None, "", []) or value is tk.missing:
+        return value
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.lstrip().startswith("[") else value.split()
+        except ValueError:
+            raise tk.Invalid(tk._("A list of resource codes")) from None
+    if not isinstance(value, list):
+        raise tk.Invalid(tk._("A list of resource codes"))
+    result = []
+    for code in value:
+        code = rules.text(code)
+        if not code:
+            continue
+        if rules.parse_code(code) is None:
+            raise tk.Invalid(tk._("{code} is not a resource code (分类码/顺序码)").format(code=code))
+        if codes.owner(code) is None:
+            raise tk.Invalid(tk._("No entry has the resource code {code}").format(code=code))
+        if code not in result:
+            result.append(code)
+    return json.dumps(result, ensure_ascii=False)
+
+
+# --- the after-validator -----------------------------------------------------
+
+
+def _get(data: FlattenDataDict, key: str) -> str:
+    return rules.text(data.get((key,)))
+
+
+def _info_items(data: FlattenDataDict) -> list[dict[str, Any]]:
+    rows: dict[int, dict[str, Any]] = {}
+    for key, value in data.items():
+        if len(key) == 3 and key[0] == "info_items" and isinstance(key[1], int):
+            rows.setdefault(key[1], {})[key[2]] = value
+    return [rows[n] for n in sorted(rows)]
+
+
+def _set(data: FlattenDataDict, key: str, value: str | None) -> None:
+    """Set (or, with None, drop) a catalog field both as a field and as the
+    extra it is stored in (the field validators already copied it there)."""
+    extras = []
+    for (name, n, part), _v in sorted(
+        ((k, v) for k, v in data.items() if len(k) == 3 and k[0] == "extras"),
+        key=lambda kv: (kv[0][1], kv[0][2]),
+    ):
+        if part == "key":
+            extras.append({sub[2]: data[sub] for sub in data if len(sub) == 3 and sub[:2] == (name, n)})
+    for k in [k for k in data if len(k) == 3 and k[0] == "extras"]:
+        del data[k]
+    extras = [e for e in extras if e.get("key") != key]
+    if value is not None:
+        extras.append({"key": key, "value": value})
+        data[(key,)] = value
+    else:
+        data.pop((key,), None)
+    for n, extra in enumerate(extras):
+        for part, v in extra.items():
+            data[("extras", n, part)] = v
+
+
+def _add(errors: FlattenErrorDict, key: str, message: str) -> None:
+    errors.setdefault((key,), []).append(message)
+
+
+def _old(data: FlattenDataDict, context: Context) -> model.Package | None:
+    pkg = context.get("package")
+    if not isinstance(pkg, model.Package) or not pkg.id:
+        return None
+    if data.get(("id",)) not in (pkg.id, pkg.name) and data.get(("name",)) != pkg.name:
+        return None
+    return pkg
+
+
+def _provider_code(data: FlattenDataDict, errors: FlattenErrorDict) -> None:
+    org = model.Group.get(_get(data, "owner_org")) if _get(data, "owner_org") else None
+    org_code = (org.extras or {}).get("provider_code", "") if org is not None else ""
+    if org_code and uscc.is_valid(org_code):
+        _set(data, "provider_code", uscc.validate(org_code))
+    elif not _get(data, "provider_code") and not errors.get(("provider_code",)):
+        _add(errors, "provider_code",
+             tk._("The department has no unified social credit code: set it on the department"))
+
+
+def _resource_code(data: FlattenDataDict, errors: FlattenErrorDict, old: model.Package | None) -> None:
+    if any(errors.get((k,)) for k in CLASS_KEYS):
+        return
+    class_code = "".join(_get(data, k) for k in CLASS_KEYS)
+    supplied = _get(data, "resource_code")
+    old_code = (old.extras or {}).get("resource_code", "") if old is not None else ""
+    published = old is not None and old.state == "active"
+    if old_code:
+        if published or old_code.split("/")[0] == class_code:
+            if supplied and supplied != old_code:
+                _add(errors, "resource_code", tk._("The resource code of an entry never changes"))
+            _set(data, "resource_code", old_code)
+            return
+        if supplied == old_code:  # a draft moved to another class: a new code
+            supplied = ""
+    if not supplied:
+        _set(data, "resource_code", codes.next_code(class_code))
+        return
+    parsed = rules.parse_code(supplied)
+    if parsed is None:
+        _add(errors, "resource_code", tk._("A resource code is 分类码/顺序码, e.g. 101001001/000123"))
+    elif parsed[0] != class_code:
+        _add(errors, "resource_code",
+             tk._("The resource code must start with the classification {code}").format(code=class_code))
+    elif parsed[1] == 0:
+        _add(errors, "resource_code", tk._("The sequence number starts at 000001"))
+    else:
+        codes.reserve(supplied)  # locks the class: concurrent claims queue here
+        holder = codes.owner(supplied)
+        if holder is not None and (old is None or holder != old.id):
+            _add(errors, "resource_code", tk._("The resource code {code} is in use").format(code=supplied))
+        else:
+            _set(data, "resource_code", supplied)
+
+
+def _share_review(data: FlattenDataDict, errors: FlattenErrorDict, context: Context,
+                  old: model.Package | None) -> None:
+    share = _get(data, "share_type")
+    if share != "none":
+        _set(data, "share_review", None)
+        return
+    wanted = _get(data, "share_review") or "pending"
+    if wanted not in ("pending", "confirmed"):
+        message = tk._("Value must be one of {values}").format(values="pending, confirmed")
+        _add(errors, "share_review", message)
+        return
+    old_extras = (old.extras or {}) if old is not None else {}
+    already = old_extras.get("share_type") == "none" and old_extras.get("share_review") == "confirmed"
+    if wanted == "confirmed" and not already and not authority.is_data_authority(context):
+        _add(errors, "share_review",
+             tk._("Only the data authority can confirm that an entry is not shared"))
+        return
+    _set(data, "share_review", wanted)
+
+
+def _issued(data: FlattenDataDict, old: model.Package | None) -> None:
+    state = _get(data, "state") or (old.state if old is not None else "active")
+    if _get(data, "issued"):
+        return
+    old_issued = (old.extras or {}).get("issued", "") if old is not None else ""
+    if old_issued:
+        _set(data, "issued", old_issued)
+    elif state == "active":
+        _set(data, "issued", dt.date.today().isoformat())
+
+
+def lyg_catalog_entry(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                      context: Context) -> None:
+    """Schema-level rules and generated fields of a catalog entry."""
+    entry = {k: data.get((k,)) for k in CATALOG_KEYS}
+    entry["info_items"] = _info_items(data)
+    for field, problems in rules.check(entry).items():
+        if not errors.get((field,)):
+            errors.setdefault((field,), []).extend(p.text(tk._) for p in problems)
+    old = _old(data, context)
+    if old is not None:
+        groups.remember_class(old)
+    _provider_code(data, errors)
+    _share_review(data, errors, context, old)
+    _issued(data, old)
+    if not any(errors.values()):  # take a number only for an entry that will be saved
+        _resource_code(data, errors, old)

@@ -1,0 +1,53 @@
+"""The entry page (grouped, badges, info items), the form and the facets."""
+
+from __future__ import annotations
+
+import pytest
+from ckan.tests import factories
+
+from .conftest import create
+
+
+@pytest.mark.usefixtures("clean_db")
+class TestPages:
+    def test_entry_page_grouped_with_badges_and_info_items(self, app, sysadmin, org):
+        pkg = create(sysadmin, org, name="hukou", data_level="重要", temporal_start="2020-01-01")
+        page = app.get("/dataset/hukou").body
+        for text in ("基本信息", "共享与开放", "更新", "信息项", "有条件共享", "不予开放", "每日",
+                     pkg["resource_code"], "1 基础信息资源类 / 01 人口 / 001 户籍人口", "公民身份号码",
+                     "C 字符型", "电子表格 / xlsx", "共享平台方式 / 文件", "2020-01-01 — …"):
+            assert text in page, text
+        en = app.get("/en/dataset/hukou").body
+        for text in ("Basic information", "Sharing and opening", "Shared on conditions", "Daily",
+                     "Basic information resources", "Character"):
+            assert text in en, text
+
+    def test_pending_badge(self, app, sysadmin, org):
+        create(sysadmin, org, name="secret", share_type="none", open_type="none", share_basis="《保密法》",
+               share_review="pending")
+        page = app.get("/dataset/secret", extra_environ={"REMOTE_USER": sysadmin["name"]}).body
+        assert "不予共享（待认定）" in page and "《保密法》" in page
+
+    def test_new_entry_form(self, app, sysadmin, org):
+        token = factories.APIToken(user=sysadmin["name"])["token"]
+        page = app.get("/dataset/new", headers={"Authorization": token}).body
+        for text in ("信息资源分类（类）", "1 基础信息资源类", "01 人口", "共享类型", "无条件共享", "信息项",
+                     "数据类型", "更新周期", "lyg-format-types"):
+            assert text in page, text
+
+    def test_organization_form_and_page(self, app, sysadmin, org):
+        token = factories.APIToken(user=sysadmin["name"])["token"]
+        page = app.get(f"/organization/edit/{org['name']}", headers={"Authorization": token}).body
+        assert "统一社会信用代码" in page and org["provider_code"] in page
+        about = app.get(f"/organization/about/{org['name']}").body
+        assert org["provider_code"] in about
+
+    def test_facets_with_labels(self, app, sysadmin, org):
+        create(sysadmin, org, name="a1")
+        create(sysadmin, org, name="a2", share_type="unconditional", open_type="unconditional")
+        page = app.get("/dataset/").body
+        for text in ("共享类型", "开放属性", "更新周期", "信息资源格式", "信息资源分类", "无条件共享",
+                     "有条件共享", "1 基础信息资源类"):
+            assert text in page, text
+        filtered = app.get("/dataset/", query_string={"share_type": "unconditional"}).body
+        assert "/dataset/a2" in filtered and "/dataset/a1" not in filtered
