@@ -32,10 +32,12 @@ _entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
 def generation(conn: Any) -> int:
     """The current index generation (one cheap read of the sequence).
 
-    The same round trip turns JIT compilation off for the transaction: search
-    statements are short, and compiling them costs more than it saves."""
+    The same round trip turns JIT compilation off for the transaction (search
+    statements are short, and compiling them costs more than it saves) and
+    gives it enough work memory to keep a result set's facets off disk."""
     row = conn.exec_driver_sql(
-        f"SELECT last_value, set_config('jit', 'off', true) FROM {SEQUENCE}").one()
+        f"SELECT last_value, set_config('jit', 'off', true), "
+        f"set_config('work_mem', '32MB', true) FROM {SEQUENCE}").one()
     return int(row[0])
 
 

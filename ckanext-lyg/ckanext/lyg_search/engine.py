@@ -300,13 +300,16 @@ class PostgresSolr:
                   rows: int, start: int) -> tuple[int, dict[str, list[Any]], list[str]]:
         """Hit count, facets and the page's ids in one pass over the hits."""
         where = plan.where
-        hits_cols = ["d.index_id", "d.terms", f"({plan.score.sql}) AS score"]
-        hits_cols += [f"{c} AS {c[2:]}" for c in sorted(set(F.COLUMNS.values()) - {"d.index_id"})]
-        hits_cols += [f"{c} AS {c[2:]}" for c in F.ARRAY_COLUMNS.values()]
+        # Only what the count, the page's order and the facets read.
+        order, oparams = plan.order("h.", Sql("h.score"))
+        read = set(re.findall(r"\bh\.([a-z_]+)", " ".join(order)))
+        read |= {F.COLUMNS.get(f, F.ARRAY_COLUMNS.get(f, "d.terms"))[2:] for f in fields}
+        read -= {"index_id", "score"}
+        hits_cols = ["d.index_id", f"({plan.score.sql}) AS score",
+                     *(f"d.{c} AS {c}" for c in sorted(read))]
         params: list[Any] = [*plan.score.params, *where.params]
         parts = ["SELECT -1 AS i, NULL AS v, count(*) AS c FROM hits"]
         if rows:
-            order, oparams = plan.order("h.", Sql("h.score"))
             parts.append(
                 "(SELECT -2 AS i, h.index_id AS v, NULL::bigint AS c FROM hits h "
                 f"ORDER BY {', '.join(order)} LIMIT %s OFFSET %s)"
