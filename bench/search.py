@@ -313,6 +313,7 @@ class Bench:
             "start=5000": lambda: {"q": "*:*", "start": 5000, "rows": 20},
         }
         timings: dict[str, list[float]] = {}
+        self.hits: dict[str, list[int]] = {}
         with self.flask_app.test_request_context():
             action = tk.get_action("package_search")
             auto = tk.get_action("package_autocomplete")
@@ -320,12 +321,15 @@ class Bench:
                 for _ in range(3):
                     action({"user": ""}, make())
                 ts = []
+                hits = []
                 for _ in range(k):
                     params = make()
                     t0 = time.perf_counter()
-                    action({"user": ""}, params)
+                    res = action({"user": ""}, params)
                     ts.append(time.perf_counter() - t0)
+                    hits.append(res["count"])
                 timings[name] = ts
+                self.hits[name] = hits
             ts = []
             for _ in range(k):
                 word = rng.choice(SUBJECTS)[: rng.choice([2, 3])]
@@ -440,9 +444,11 @@ def main() -> None:
               "(segmentation + tsvector + upsert)")
     print(f"  search-index rebuild (CKAN path, {args.rebuild_sample} entries): "
           f"{rebuild:.0f} entries/s")
-    print(f"  {'class':28s} {'p50':>10s} {'p95':>10s}")
+    print(f"  {'class':28s} {'p50':>10s} {'p95':>10s}   median hits")
     for name, ts in timings.items():
-        print(f"  {name:28s} {ms(pct(ts, 50)):>10s} {ms(pct(ts, 95)):>10s}")
+        hits = b.hits.get(name)
+        print(f"  {name:28s} {ms(pct(ts, 50)):>10s} {ms(pct(ts, 95)):>10s}"
+              + (f"   {int(statistics.median(hits))}" if hits else ""))
     kw = statistics.median(timings["keyword"])
     print(f"  {'baseline ILIKE keyword':28s} {ms(pct(base, 50)):>10s} {ms(pct(base, 95)):>10s}"
           f"   ratio baseline/engine p50 = {statistics.median(base) / kw:.1f}x")
