@@ -125,13 +125,21 @@ def test_nothing_generated_is_tracked_by_git():
     assert ignored.returncode == 0
 
 
-def test_external_solr_replaces_lyg_search(tmp_path):
+def test_external_solr_switches_the_search_backend(tmp_path):
     secrets = load_secrets(tmp_path)
     inis = render(tmp_path, _settings(tmp_path, solr_url="http://127.0.0.1:8983/solr/lyg"),
                   secrets)
     conf = _load(inis["public"])
     assert conf["solr_url"] == "http://127.0.0.1:8983/solr/lyg"
-    assert "lyg_search" not in conf["ckan.plugins"].split()
+    assert conf["ckanext.lyg.search_backend"] == "solr"
+    # lyg_search stays loaded (first) and hands the search layer back to CKAN's Solr
+    assert conf["ckan.plugins"].split()[0] == "lyg_search"
+
+
+def test_postgres_search_backend_by_default(tmp_path):
+    conf = _load(render(tmp_path, _settings(tmp_path), load_secrets(tmp_path))["public"])
+    assert conf["ckanext.lyg.search_backend"] == "postgres"
+    assert conf["ckan.plugins"].split()[0] == "lyg_search"
 
 
 def test_site_urls_from_environment(tmp_path, monkeypatch):
