@@ -267,10 +267,3 @@ def test_every_module_holding_make_connection_reaches_the_engine():
     assert isinstance(common.make_connection(), engine.PostgresSolr)
     assert search_pkg.check_solr_schema_version is wiring.check_schema_version
 
-
-@pytest.mark.usefixtures("catalog")
-def test_dataset_search_page_has_the_map_filter(app):
-    page = app.get("/dataset/")
-    assert 'data-module="spatial-query"' in page.body
-    filtered = app.get("/dataset/", query_string={"ext_bbox": "118,33,118.6,34.1"})
-    assert "不动产登记信息" in filtered.body and "连云港市户籍人口统计" not in filtered.body

@@ -93,3 +93,11 @@ def test_nul_characters_are_dropped_from_documents():
     params = store.row_params({"index_id": "x", "id": "x", "title": "人口\x00统计",
                                "tags": ["a\x00b"], "data_dict": "{}"})
     assert not any("\x00" in p for p in params if isinstance(p, str))
+
+
+def test_ext_bbox_parsing_and_function_round_trip():
+    assert spatial.parse_ext_bbox("118.4,33.9,119.9,35.1") == (118.4, 33.9, 119.9, 35.1)
+    for bad in ("1,2,3", "a,b,c,d", "10,10,0,0", "0,0,200,10", "nan,0,1,1"):
+        assert spatial.parse_ext_bbox(bad) is None
+    ratio = spatial.parse_bf(spatial.ratio_function(118.4, 33.9, 119.9, 35.1))
+    assert ratio is not None and ratio.params[:4] == [118.4, 33.9, 119.9, 35.1]

@@ -61,3 +61,46 @@ def parse_bf(bf: str) -> Sql | None:
     """The score boost for ckanext-spatial's ``bf``; None if not understood."""
     parts = ratio_sql(bf)
     return parts[0] if parts else None
+
+
+def ratio_function(minx: float, miny: float, maxx: float, maxy: float) -> str:
+    """The overlap-ratio function ckanext-spatial's ``solr-bbox`` backend
+    sends, for sites that search by bbox without that plugin."""
+    area = abs(maxx - minx) * abs(maxy - miny)
+    return (
+        f"div(mul(mul(max(0,sub(min({maxx},maxx),max({minx},minx))),"
+        f"max(0,sub(min({maxy},maxy),max({miny},miny)))),2),"
+        f"add({area},mul(sub(maxy,miny),sub(maxx,minx))))"
+    )
+
+
+def parse_ext_bbox(value: str) -> tuple[float, float, float, float] | None:
+    """``minx,miny,maxx,maxy`` in degrees; None when it is not a valid box."""
+    try:
+        parts = [float(v) for v in str(value).split(",")]
+    except ValueError:
+        return None
+    if len(parts) != 4 or any(v != v for v in parts):
+        return None
+    minx, miny, maxx, maxy = parts
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90
+            and -90 <= maxy <= 90) or minx > maxx or miny > maxy:
+        return None
+    return minx, miny, maxx, maxy
+
+
+def search_params(params: dict) -> dict:
+    """``ext_bbox`` → the fq and boost above (what ckanext-spatial would add)."""
+    from ckan.lib.search.common import SearchError
+
+    raw = (params.get("extras") or {}).get("ext_bbox")
+    if not raw:
+        return params
+    box = parse_ext_bbox(raw)
+    if box is None:
+        raise SearchError("Wrong bounding box provided")
+    func = ratio_function(*box)
+    params["fq_list"] = [*params.get("fq_list", []), "{!frange incl=false l=0 u=1}" + func]
+    params["bf"] = func
+    params["defType"] = "edismax"
+    return params
