@@ -312,8 +312,13 @@ class Bench:
                                                "sort": "metadata_modified desc"},
             "start=5000": lambda: {"q": "*:*", "start": 5000, "rows": 20},
         }
+        from ckanext.lyg_search import cache
+
         timings: dict[str, list[float]] = {}
         self.hits: dict[str, list[int]] = {}
+        # Every query runs cold: the engine's count/facet cache is emptied
+        # first. "(repeated)" is the same query again, answered from that cache.
+        classes["*:* + 5 facets (repeated)"] = classes["*:* + 5 facets"]
         with self.flask_app.test_request_context():
             action = tk.get_action("package_search")
             auto = tk.get_action("package_autocomplete")
@@ -324,6 +329,8 @@ class Bench:
                 hits = []
                 for _ in range(k):
                     params = make()
+                    if "(repeated)" not in name:
+                        cache.clear()
                     t0 = time.perf_counter()
                     res = action({"user": ""}, params)
                     ts.append(time.perf_counter() - t0)
@@ -333,6 +340,7 @@ class Bench:
             ts = []
             for _ in range(k):
                 word = rng.choice(SUBJECTS)[: rng.choice([2, 3])]
+                cache.clear()
                 t0 = time.perf_counter()
                 auto({"user": ""}, {"q": word, "limit": 10})
                 ts.append(time.perf_counter() - t0)
