@@ -28,6 +28,7 @@ def N_(message: str) -> str:
 class Problem:
     message: str
     params: dict[str, Any] = field(default_factory=dict)
+    path: tuple[Any, ...] = ()  # inside a repeating field: (row index, subfield)
 
     def text(self, translate=lambda s: s) -> str:
         return translate(self.message).format(**self.params)
@@ -135,20 +136,21 @@ def _info_items(entry: dict[str, Any], fmt: str, out: dict[str, list[Problem]]) 
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict):
             out.setdefault("info_items", []).append(
-                Problem(N_("Info item {n}: not a record"), {"n": n}))
+                Problem(N_("Info item {n}: not a record"), {"n": n}, (n - 1, "name")))
             continue
         name = text(item.get("name"))
         if not name:
             out.setdefault("info_items", []).append(
-                Problem(N_("Info item {n}: the name is missing"), {"n": n}))
+                Problem(N_("Info item {n}: the name is missing"), {"n": n}, (n - 1, "name")))
         elif name in seen:
             out.setdefault("info_items", []).append(
-                Problem(N_("Info item {n}: the name {name} is used twice"), {"n": n, "name": name}))
+                Problem(N_("Info item {n}: the name {name} is used twice"), {"n": n, "name": name},
+                        (n - 1, "name")))
         seen.add(name)
         if text(item.get("data_type")) not in reference.INFO_ITEM_TYPES:
             out.setdefault("info_items", []).append(
                 Problem(N_("Info item {n}: unknown data type {value}"),
-                        {"n": n, "value": text(item.get("data_type"))}))
+                        {"n": n, "value": text(item.get("data_type"))}, (n - 1, "data_type")))
 
 
 def _share_open(entry: dict[str, Any], fmt: str, out: dict[str, list[Problem]]) -> None:

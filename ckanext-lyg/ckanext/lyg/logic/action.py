@@ -3,11 +3,38 @@
 from __future__ import annotations
 
 import ckan.plugins.toolkit as tk
-from ckan.types import ActionResult, Context, DataDict
+from ckan.types import Action, ActionResult, Context, DataDict
 from ckanext.lyg.catalog import codes
 from ckanext.lyg.logic import schema
 
-__all__ = ["lyg_catalog_show_by_code"]
+__all__ = ["lyg_catalog_show_by_code", "package_create", "package_update"]
+
+STRUCTURED = ("info_items",)
+
+
+def _check_structure(data_dict: DataDict) -> None:
+    """Repeating fields must be lists of records: CKAN's validation would
+    otherwise stop with a DataError instead of a field error."""
+    for key in STRUCTURED:
+        value = data_dict.get(key)
+        if value is None and key in data_dict:
+            data_dict[key] = []
+        elif value is not None and not (
+            isinstance(value, list) and all(isinstance(row, dict) for row in value)
+        ):
+            raise tk.ValidationError({key: [tk._("Info items must be a list")]})
+
+
+@tk.chained_action
+def package_create(up_func: Action, context: Context, data_dict: DataDict) -> ActionResult.PackageCreate:
+    _check_structure(data_dict)
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def package_update(up_func: Action, context: Context, data_dict: DataDict) -> ActionResult.PackageUpdate:
+    _check_structure(data_dict)
+    return up_func(context, data_dict)
 
 
 @tk.side_effect_free

@@ -108,8 +108,8 @@ def lyg_catalog_code(value: Any, context: Context) -> Any:
 
 def lyg_related_codes(value: Any, context: Context) -> Any:
     """关联资源代码: each an existing resource code (stored as a JSON list)."""
-    if value in (None, "", []) or value is tk.missing:
-        return value
+    if value in (None, "", [], "[]") or value is tk.missing:
+        return ""
     if isinstance(value, str):
         try:
             value = json.loads(value) if value.lstrip().startswith("[") else value.split()
@@ -128,7 +128,7 @@ def lyg_related_codes(value: Any, context: Context) -> Any:
             raise tk.Invalid(tk._("No entry has the resource code {code}").format(code=code))
         if code not in result:
             result.append(code)
-    return json.dumps(result, ensure_ascii=False)
+    return json.dumps(result, ensure_ascii=False) if result else ""
 
 
 # --- the after-validator -----------------------------------------------------
@@ -167,6 +167,27 @@ def _set(data: FlattenDataDict, key: str, value: str | None) -> None:
     for n, extra in enumerate(extras):
         for part, v in extra.items():
             data[("extras", n, part)] = v
+
+
+OPTIONAL_TEXT_KEYS = (
+    "catalog_sub", "catalog_detail", "share_condition", "share_basis", "share_mode_class",
+    "share_mode_type", "open_condition", "data_level", "area_scope", "source_system", "spatial",
+    "record_count", "storage_size", "temporal_start", "temporal_end", "related_codes", "issued",
+)  # fmt: skip
+
+
+def _drop_empty(data: FlattenDataDict) -> None:
+    """Empty optional fields are not stored (the form sends "" for them)."""
+    empty = {k for k in OPTIONAL_TEXT_KEYS if (k,) in data and data[(k,)] in ("", None, "[]")}
+    if not empty:
+        return
+    extras = [k for k in data if len(k) == 3 and k[0] == "extras" and k[2] == "key" and data[k] in empty]
+    if not extras:
+        for k in empty:
+            data.pop((k,), None)
+        return
+    for key in sorted(empty):
+        _set(data, key, None)
 
 
 def _add(errors: FlattenErrorDict, key: str, message: str) -> None:
@@ -264,8 +285,11 @@ def lyg_catalog_entry(key: FlattenKey, data: FlattenDataDict, errors: FlattenErr
     entry = {k: data.get((k,)) for k in CATALOG_KEYS}
     entry["info_items"] = _info_items(data)
     for field, problems in rules.check(entry).items():
-        if not errors.get((field,)):
-            errors.setdefault((field,), []).extend(p.text(tk._) for p in problems)
+        for problem in problems:
+            key = (field, *problem.path)
+            if problem.path or not errors.get(key):
+                errors.setdefault(key, []).append(problem.text(tk._))
+    _drop_empty(data)
     old = _old(data, context)
     if old is not None:
         groups.remember_class(old)
