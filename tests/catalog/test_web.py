@@ -51,3 +51,43 @@ class TestPages:
             assert text in page, text
         filtered = app.get("/dataset/", query_string={"share_type": "unconditional"}).body
         assert "/dataset/a2" in filtered and "/dataset/a1" not in filtered
+
+
+@pytest.mark.usefixtures("clean_db")
+class TestCatalogDownloadAndUpload:
+    def test_download_whole_part_and_search(self, app, sysadmin, org):
+        from io import BytesIO
+
+        from openpyxl import load_workbook
+
+        create(sysadmin, org, name="a1")
+        create(sysadmin, org, name="a2", title="企业信息", share_type="unconditional",
+               open_type="unconditional")
+        page = app.get("/dataset/").body
+        assert "/catalog/export/xlsx" in page
+        res = app.get("/catalog/export/xlsx")
+        assert res.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+        book = load_workbook(BytesIO(res.data))
+        assert book["信息资源目录"].max_row == 3
+        res = app.get("/catalog/export/json", query_string={"share_type": "unconditional"})
+        assert [e["title"] for e in res.json] == ["企业信息"]
+        res = app.get("/catalog/export/csv", query_string={"organization": org["name"]})
+        assert res.body.count("\n") == 3 and "信息资源代码" in res.body
+        assert "/catalog/export/xlsx?organization=" in app.get(f"/organization/{org['name']}").body
+        app.get("/catalog/export/pdf", status=404)
+
+    def test_upload_page(self, app, sysadmin, org, tmp_path):
+        from ckanext.lyg.catalog import exchange
+
+        create(sysadmin, org, name="a1")
+        path = tmp_path / "c.xlsx"
+        exchange.write_xlsx(exchange.packages({"user": sysadmin["name"]}), path)
+        app.get("/catalog/import", status=403)
+        outsider = factories.User()
+        other = {"Authorization": factories.APIToken(user=outsider["name"])["token"]}
+        app.get("/catalog/import", headers=other, status=403)
+        auth = {"Authorization": factories.APIToken(user=sysadmin["name"])["token"]}
+        assert "导入" in app.get("/catalog/import", headers=auth).body
+        res = app.post("/catalog/import", headers=auth, data={
+            "dry_run": "1", "file": (path.open("rb"), "c.xlsx")})
+        assert "未变 1 条" in res.body

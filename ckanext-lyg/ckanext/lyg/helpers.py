@@ -15,7 +15,7 @@ def N_(message: str) -> str:
 __all__ = ["lyg_site_title", "lyg_site_logo", "lyg_site_tagline", "lyg_portal", "lyg_icp", "lyg_host_org",
            "lyg_databases", "lyg_vocabulary_choices", "lyg_class_choices", "lyg_classification_options",
            "lyg_label", "lyg_classification_text", "lyg_badges", "lyg_entry_sections",
-           "lyg_data_type_label", "lyg_format_types", "lyg_is_data_authority"]  # fmt: skip
+           "lyg_data_type_label", "lyg_format_types", "lyg_is_data_authority", "lyg_may_import"]  # fmt: skip
 
 
 def lyg_site_title() -> str:
@@ -192,3 +192,10 @@ def lyg_is_data_authority() -> bool:
 
     user = tk.current_user.name if tk.current_user and tk.current_user.is_authenticated else ""
     return authority.is_data_authority({"user": user})
+
+
+def lyg_may_import() -> bool:
+    """Whether the logged-in user may use the catalog import page."""
+    from ckanext.lyg import views
+
+    return views._may_import()
