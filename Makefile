@@ -21,7 +21,7 @@ REQS    := requirements.txt requirements-dev.txt pyproject.toml setup.py
 REQ_HASH := $(shell cat $(REQS) 2>/dev/null | sha256sum | cut -c1-16)
 STAMP   := $(VENV)/.lyg-installed-$(REQ_HASH)
 
-.PHONY: help run test bench bootstrap stop lint install
+.PHONY: help run test bench bootstrap stop lint install browser
 
 help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
@@ -48,7 +48,7 @@ run: $(STAMP)
 bootstrap: $(STAMP)
 	@$(PY) -m ckanext.lyg_dev bootstrap
 
-test: $(STAMP)
+test: $(STAMP) browser
 	@$(PY) -m ckanext.lyg_dev test $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -62,3 +62,14 @@ stop:
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# Headless Chromium for the browser tests: Debian's package (Playwright drives
+# it; Playwright's own browser download cannot work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "==> installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "note: chromium is not installed (apt-get install chromium); browser tests are skipped"; \
+	  fi; }
