@@ -32,7 +32,7 @@ class TestPages:
         token = factories.APIToken(user=sysadmin["name"])["token"]
         page = app.get("/dataset/new", headers={"Authorization": token}).body
         for text in ("信息资源分类（类）", "1 基础信息资源类", "01 人口", "共享类型", "无条件共享", "信息项",
-                     "数据类型", "更新周期", "lyg-format-types"):
+                     "数据类型", "更新周期", "lyg-format-types", "catalog-form.js", "lyg-rule-messages"):
             assert text in page, text
 
     def test_organization_form_and_page(self, app, sysadmin, org):

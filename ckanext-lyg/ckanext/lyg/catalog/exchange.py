@@ -118,7 +118,7 @@ def entry_row(pkg: dict[str, Any], org_titles: dict[str, str] | None = None) -> 
         elif key == "related_codes":
             value = LIST_SEPARATOR.join(value or []) if isinstance(value, list) else value
         elif key == "tags":
-            value = LIST_SEPARATOR.join(t["name"] for t in value or [] if isinstance(t, dict))
+            value = LIST_SEPARATOR.join(sorted(t["name"] for t in value or [] if isinstance(t, dict)))
         elif vocabulary and value:
             value = reference.label(vocabulary, value)
         row[header] = _cell(value)

@@ -41,15 +41,6 @@ def basic_groups() -> set[str]:
     return {item["group"] for item in reference.catalog_items("1")}
 
 
-def _membership(group: model.Group, package_id: str) -> model.Member | None:
-    return (
-        model.Session.query(model.Member)
-        .filter(model.Member.group_id == group.id, model.Member.table_name == "package",
-                model.Member.table_id == package_id)
-        .first()
-    )  # fmt: skip
-
-
 def sync(package_id: str, entry: dict[str, Any], previous: tuple[str, str] | None = None) -> bool:
     """Put the entry in its classification group (and out of the stale ones).
 
@@ -62,23 +53,28 @@ def sync(package_id: str, entry: dict[str, Any], previous: tuple[str, str] | Non
     leave = set(basic_groups()) - {wanted}
     if previous and (old := group_of(*previous)) and old != wanted:
         leave.add(old)
+    memberships = {
+        name: member
+        for member, name in model.Session.query(model.Member, model.Group.name)
+        .join(model.Group, model.Group.id == model.Member.group_id)
+        .filter(model.Member.table_id == package_id, model.Member.table_name == "package")
+    }  # one query for every group of the entry
     for name in leave:
-        group = model.Group.by_name(name)
-        member = _membership(group, package_id) if group is not None else None
+        member = memberships.get(name)
         if member is not None and member.state == "active":
             member.state = "deleted"
             changed = True
     if wanted:
-        group = model.Group.by_name(wanted)
-        if group is not None and group.state == "active" and not group.is_organization:
-            member = _membership(group, package_id)
-            if member is None:
+        member = memberships.get(wanted)
+        if member is None:
+            group = model.Group.by_name(wanted)
+            if group is not None and group.state == "active" and not group.is_organization:
                 model.Session.add(model.Member(group=group, table_id=package_id, table_name="package",
                                                capacity="public", state="active"))  # fmt: skip
                 changed = True
-            elif member.state != "active":
-                member.state = "active"
-                changed = True
+        elif member.state != "active":
+            member.state = "active"
+            changed = True
     if changed:
         model.Session.flush()
     return changed
