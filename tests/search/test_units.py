@@ -17,6 +17,13 @@ class TestSegmentation:
         assert "统一社会信用代码" in text.tokens("企业统一社会信用代码查询")
         assert "不动产登记" in text.tokens("不动产登记信息")
 
+    def test_query_compounds_spelled_by_their_parts_are_left_to_them(self):
+        # an index entry for 地区生产总值 holds 生产 and 总值, not 生产总值
+        assert text.query_words("生产总值") == ["生产", "总值"]
+        assert text.query_words("社会信用代码") == ["社会", "信用", "代码"]
+        assert "连云港" in text.query_words("连云港")
+        assert text.query_words("Air quality") == ["Air", "quality"]
+
     def test_punctuation_dropped_latin_kept(self):
         assert text.tokens("人口，统计。") == ["人口", "统计"]
         assert text.tokens("Air quality, 2024") == ["Air", "quality,", "2024"]

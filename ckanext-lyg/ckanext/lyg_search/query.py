@@ -462,7 +462,7 @@ class Translator:
             tsq = (tsq + " & " if tsq else "") + _ts_lexeme(lexemes[-1]) + ":*"
             q = Sql("to_tsquery('simple', %s)", [tsq])
         else:
-            seg = text.segment(value)
+            seg = " ".join(text.query_words(value))
             if not seg:
                 return None
             if phrase and not text.has_han(value) and " " in seg:

@@ -81,3 +81,28 @@ def segment(text: str | Iterable[str] | None) -> str:
     if not isinstance(text, str):
         text = " ".join(str(t) for t in text if t is not None)
     return " ".join(tokens(text))
+
+
+def _covered(word: str, parts: set[str]) -> bool:
+    """Whether ``word`` is a concatenation of ``parts`` (other words)."""
+    ok = [True] + [False] * len(word)
+    for i in range(1, len(word) + 1):
+        ok[i] = any(ok[j] and word[j:i] in parts for j in range(i))
+    return ok[-1]
+
+
+def query_words(text: str) -> list[str]:
+    """Words a query must match. Search mode yields a compound and its parts
+    (户籍人口 → 户籍, 人口, 户籍人口); an index entry for a longer compound
+    (地区生产总值) holds only its two- and three-character parts, so a compound
+    that its own parts spell out is left to them: 生产总值 matches 地区生产总值."""
+    words = tokens(text)
+    if not has_han(text):
+        return words
+    out = []
+    for w in words:
+        parts = {x for x in words if x != w and len(x) < len(w)}
+        if len(w) >= 3 and has_han(w) and _covered(w, parts):
+            continue
+        out.append(w)
+    return out

@@ -1,0 +1,57 @@
+"""The index migrations on a database that already holds an index."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from ckan import model
+from ckan.cli.cli import ckan as ckan_cli
+from ckan.tests import factories
+from ckan.tests.helpers import call_action
+
+from .conftest import names
+
+
+def run(cli, *args):
+    result = cli.invoke(ckan_cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def columns():
+    rows = model.Session.execute(sa.text(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'lyg_search_doc'"))
+    return {r[0] for r in rows}
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_upgrade_from_the_first_schema_keeps_and_completes_existing_rows(cli):
+    org = factories.Organization(name="tongji", title="市统计局")
+    factories.Dataset(name="gdp", title="地区生产总值季度数据", owner_org=org["id"],
+                      tags=[{"name": "宏观经济"}])
+    model.Session.commit()
+    model.Session.remove()
+    run(cli, "db", "downgrade", "-p", "lyg_search", "--version", "0001_search_index")
+    assert "terms" not in columns() and "tsv_title" not in columns()
+    assert model.Session.execute(sa.text("SELECT count(*) FROM lyg_search_doc")).scalar() == 1
+    model.Session.remove()
+    run(cli, "db", "upgrade", "-p", "lyg_search")
+    assert {"terms", "tsv_head", "tsv_title"} <= columns()
+    # the upgraded row answers exact matches, facets, title search and ranking
+    res = call_action("package_search", q="title:生产总值",
+                      **{"facet.field": '["tags","organization"]'})
+    assert names(res) == {"gdp"}
+    assert res["facets"] == {"tags": {"宏观经济": 1}, "organization": {"tongji": 1}}
+    assert names(call_action("package_search", fq='tags:"宏观经济"')) == {"gdp"}
+    # and the generation trigger of 0002 is in place again
+    before = model.Session.execute(sa.text("SELECT last_value FROM lyg_search_generation")).scalar()
+    model.Session.execute(sa.text("UPDATE lyg_search_doc SET state = state"))
+    after = model.Session.execute(sa.text("SELECT last_value FROM lyg_search_generation")).scalar()
+    model.Session.rollback()
+    assert after > before
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_stats_command(cli):
+    factories.Dataset(owner_org=factories.Organization()["id"])
+    assert "documents: 1" in run(cli, "lyg-search", "stats")
