@@ -8,13 +8,14 @@ identifies a record (:meth:`record_id`) and how its fields are picked
   ``guid``: the record's id in its source) and a content hash (record +
   mapping + defaults). A record whose hash equals the one of the entry's
   current harvest object, and whose entry is active, becomes an object marked
-  ``unchanged``; the others carry their record as content. Entries whose
+  unchanged; the others carry their record as content. Entries whose
   record is gone from a completely read source get a ``withdraw`` object.
   A source that cannot be read completely ends the gather with a
   ``HarvestGatherError`` and withdraws nothing.
-* **fetch** has nothing to download (gather read the records): it answers
-  ``unchanged`` for unchanged objects, which ckanext-harvest reports as
-  "not modified" without an import.
+  Unchanged records are stored as objects that are complete already and
+  reported "not modified": they never reach the fetch queue, so an unchanged
+  re-run costs one read of the source and one insert per record.
+* **fetch** has nothing to download (gather read the records).
 * **import** maps the record (pure functions of :mod:`.mapping`) and creates
   or updates the entry through ``package_create``/``package_update`` — so the
   catalog schema's rules apply — or deletes a withdrawn one. A record that
@@ -23,6 +24,7 @@ identifies a record (:meth:`record_id`) and how its fields are picked
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import uuid
@@ -137,8 +139,10 @@ class LygHarvesterBase(HarvesterBase):
         fingerprint = cfg.mapping_fingerprint(config)
         previous = self._previous(job.source.id)
         seen: set[str] = set()
-        objects: list[HarvestObject] = []
+        objects: list[HarvestObject] = []  # for the fetch queue
+        done: list[HarvestObject] = []  # unchanged: complete already
         errors: list[str] = []
+        now = dt.datetime.utcnow()
         for n, record in enumerate(records, 1):
             guid = mapping.record_guid(self.record_id(record, config))
             if guid is None:
@@ -152,26 +156,27 @@ class LygHarvesterBase(HarvesterBase):
             seen.add(guid)
             digest = mapping.content_hash(record, fingerprint)
             package_id, state, old_digest = previous.get(guid, (None, None, None))
-            if package_id and state == "active" and old_digest == digest:
-                status, content = UNCHANGED, None
+            unchanged = bool(package_id) and state == "active" and old_digest == digest
+            obj = HarvestObject(
+                guid=guid,
+                job=job,
+                source=job.source,
+                package_id=package_id,
+                extras=[
+                    HarvestObjectExtra(key="status", value=UNCHANGED if unchanged else CHANGED),
+                    HarvestObjectExtra(key="hash", value=digest),
+                ],
+            )
+            if unchanged:
+                # Reported "not modified" right here: no fetch, no import, no queue message.
+                obj.state, obj.report_status = "COMPLETE", "not modified"
+                obj.fetch_started = obj.fetch_finished = obj.import_finished = now
+                done.append(obj)
             else:
-                status = CHANGED
-                content = json.dumps(
+                obj.content = json.dumps(
                     mapping.plain_record(record) if isinstance(record, dict) else record, ensure_ascii=False
                 )
-            objects.append(
-                HarvestObject(
-                    guid=guid,
-                    job=job,
-                    harvest_source_id=job.source.id,
-                    package_id=package_id,
-                    content=content,
-                    extras=[
-                        HarvestObjectExtra(key="status", value=status),
-                        HarvestObjectExtra(key="hash", value=digest),
-                    ],
-                )
-            )
+                objects.append(obj)
         if config.get("withdraw") == "delete":
             for guid, (package_id, state, _digest) in previous.items():
                 if guid not in seen and state == "active":
@@ -179,16 +184,16 @@ class LygHarvesterBase(HarvesterBase):
                         HarvestObject(
                             guid=guid,
                             job=job,
-                            harvest_source_id=job.source.id,
+                            source=job.source,
                             package_id=package_id,
                             extras=[HarvestObjectExtra(key="status", value=WITHDRAW)],
                         )
                     )
-        model.Session.add_all(objects)
+        model.Session.add_all(done + objects)
         model.Session.commit()
         for message in errors:
             self._save_gather_error(message, job)
-        if not objects and not records:
+        if not records:
             self._gather_error(job, N_("The source has no records"))
         return [obj.id for obj in objects]
 
