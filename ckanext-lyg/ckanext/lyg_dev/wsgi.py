@@ -20,6 +20,19 @@ if not _ini:
 application = make_app(load_config(os.path.abspath(_ini)))
 
 
+def _warm_up_search() -> None:
+    """Load the Chinese segmentation dictionary before gunicorn forks."""
+    import ckan.plugins as plugins
+
+    if plugins.plugin_loaded("lyg_search"):
+        from ckanext.lyg_search import text
+
+        text.warm_up()
+
+
+_warm_up_search()
+
+
 def _dispose_connections() -> None:
     """Close connections opened while loading, so forked workers open their own."""
     try:

@@ -49,6 +49,12 @@ def _get_tokenizer():
     return _tokenizer
 
 
+def warm_up() -> None:
+    """Load the dictionary now (about a second): call it before a server
+    forks its workers, so they share it and their first search is fast."""
+    _get_tokenizer()
+
+
 def load_userdict(path: str) -> None:
     """Add a site dictionary (one ``word [freq] [tag]`` a line)."""
     _get_tokenizer().load_userdict(path)
