@@ -384,8 +384,10 @@ def _organization(name: str, code: str) -> model.Group | None:
     return None
 
 
-def to_data_dict(row: Row, problems: list[Problem]) -> dict[str, Any]:
-    """The package data dict of a row; cell problems go to ``problems``."""
+def to_data_dict(row: Row, problems: list[Problem],
+                 org_cache: dict[tuple[str, str], str | None] | None = None) -> dict[str, Any]:
+    """The package data dict of a row; cell problems go to ``problems``.
+    ``org_cache`` keeps department look-ups for the rest of the file."""
     data: dict[str, Any] = {}
     before = len(problems)
     for key, header, vocabulary in COLUMNS:
@@ -419,12 +421,16 @@ def to_data_dict(row: Row, problems: list[Problem]) -> dict[str, Any]:
             data[key] = parts if key == "related_codes" else [{"name": p} for p in parts]
             continue
         data[key] = text
-    org = _organization(data.pop("owner_org", ""), data.get("provider_code", ""))
-    if org is None and len(problems) == before:
+    key = (data.pop("owner_org", ""), data.get("provider_code", ""))
+    cache = org_cache if org_cache is not None else {}
+    if key not in cache:
+        found = _organization(*key)
+        cache[key] = found.id if found is not None else None
+    if cache[key] is None and len(problems) == before:
         problems.append(Problem(row.number, HEADER["owner_org"],
                                 tk._("No department with this name or unified social credit code")))
-    elif org is not None:
-        data["owner_org"] = org.id
+    elif cache[key] is not None:
+        data["owner_org"] = cache[key]
     if not data.get("name"):  # a new entry without a URL name gets a random one
         data["name"] = f"lyg-{uuid.uuid4().hex[:12]}"
     data["info_items"] = [_item(item, problems) for item in row.items]
@@ -503,9 +509,10 @@ def _same(existing: dict[str, Any], data: dict[str, Any]) -> bool:
 
 def apply(rows: list[Row], context: dict[str, Any], report: Report) -> None:
     seen_codes: dict[str, int] = {}
+    org_cache: dict[tuple[str, str], str | None] = {}
     for row in rows:
         problems: list[Problem] = []
-        data = to_data_dict(row, problems)
+        data = to_data_dict(row, problems, org_cache)
         code = data.get("resource_code", "")
         if code:
             if code in seen_codes:
