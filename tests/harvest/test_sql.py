@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from ckan.plugins import toolkit as tk
 
-from tests.harvest.conftest import ROWS, SQL_CONFIG, entries
+from tests.harvest.conftest import MY_DB, ROWS, SQL_CONFIG, _my_db, entries
 
 pytestmark = pytest.mark.usefixtures("clean_db")
 
@@ -92,6 +93,7 @@ def test_query_runs_read_only(harvest, dept_db):
         (dict(SQL_CONFIG, record_id=""), "record_id"),
         (dict(SQL_CONFIG, columns={}), "columns"),
         (dict(SQL_CONFIG, defaults={"open_type": "maybe"}), "defaults.open_type"),
+        (dict(SQL_CONFIG, password_env="not a name"), "password_env"),
     ],
 )
 def test_bad_config_is_rejected_with_the_key(harvest, config, key):
@@ -118,3 +120,35 @@ def test_unreachable_or_wrong_database_ends_the_job_and_others_run(harvest, dept
         assert report["status"] == "Finished" and report["counts"] == {}, report
         assert any(expected in m for m in report["gather_errors"]), report
     assert harvest.run(good)["counts"] == {"added": 3}
+
+
+def test_password_comes_from_the_workers_environment_not_the_url(harvest, monkeypatch):
+    db = _my_db()
+    db.reset(ROWS)
+    db.execute("CREATE USER IF NOT EXISTS 'lyg_reader'@'%' IDENTIFIED BY 'lyg-reader-pw'")
+    db.execute("CREATE USER IF NOT EXISTS 'lyg_reader'@'localhost' IDENTIFIED BY 'lyg-reader-pw'")
+    db.execute(f"GRANT SELECT ON `{MY_DB}`.* TO 'lyg_reader'@'%'")
+    db.execute(f"GRANT SELECT ON `{MY_DB}`.* TO 'lyg_reader'@'localhost'")
+    host = sa.engine.make_url(db.url).set(username="lyg_reader", password=None)
+    url = host.render_as_string(hide_password=False)
+    in_url = harvest.source(
+        "lyg_sql",
+        host.set(password="lyg-reader-pw").render_as_string(hide_password=False),
+        SQL_CONFIG,
+        name="pw-in-url",
+    )
+    report = harvest.run(in_url)
+    assert report["counts"] == {} and any(
+        "url: " in m and "password_env" in m for m in report["gather_errors"]
+    )
+
+    source = harvest.source("lyg_sql", url, dict(SQL_CONFIG, password_env="LYG_TEST_DEPT_PASSWORD"))
+    monkeypatch.delenv("LYG_TEST_DEPT_PASSWORD", raising=False)
+    report = harvest.run(source)
+    assert report["counts"] == {} and any("LYG_TEST_DEPT_PASSWORD" in m for m in report["gather_errors"])
+    monkeypatch.setenv("LYG_TEST_DEPT_PASSWORD", "wrong")
+    report = harvest.run(source)
+    assert report["counts"] == {} and any("Access denied" in m for m in report["gather_errors"]), report
+    assert not any("wrong" in m for m in report["gather_errors"])
+    monkeypatch.setenv("LYG_TEST_DEPT_PASSWORD", "lyg-reader-pw")
+    assert harvest.run(source)["counts"] == {"added": 3}

@@ -199,7 +199,8 @@ JSON_OPTIONS = {
     "params",
     "withdraw",
 }
-SQL_OPTIONS = {"table", "query", "record_id", "columns", "defaults", "timeout", "withdraw"}
+SQL_OPTIONS = {"table", "query", "record_id", "columns", "defaults", "timeout", "withdraw", "password_env"}
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
 
 
 def parse_json_source(raw: str | dict | None) -> dict[str, Any]:
@@ -301,7 +302,12 @@ def parse_sql_source(raw: str | dict | None) -> dict[str, Any]:
         {"table": "catalog_entries",          # or "query": "SELECT ... " (read-only)
          "record_id": "entry_id",             # the column of a row's identity (required)
          "columns": {"title": "name", ...},   # dataset field → column (required)
-         "defaults": {...}, "timeout": 60, "withdraw": "delete"}
+         "defaults": {...}, "timeout": 60, "withdraw": "delete",
+         "password_env": "LYG_DEPT_GAJ_DB_PASSWORD"}   # the password, from the workers' environment
+
+    The source URL is shown on the source page, so it carries no password:
+    ``password_env`` names the environment variable of the harvest workers
+    that holds it.
     """
     data = _load(raw)
     out: list[Problem] = []
@@ -330,6 +336,10 @@ def parse_sql_source(raw: str | dict | None) -> dict[str, Any]:
         config["record_id"] = ident.strip()
     config["columns"] = _mapping(data, "columns", out, _check_column)
     config["timeout"] = _int(data, "timeout", 60, 1, MAX_TIMEOUT, out)
+    password_env = data.get("password_env")
+    if password_env is not None and (not isinstance(password_env, str) or not ENV_NAME.match(password_env)):
+        out.append(Problem("password_env", N_("Must be the name of an environment variable (A-Z, 0-9, _)")))
+    config["password_env"] = password_env
     if out:
         raise ConfigError(out)
     return config
@@ -344,9 +354,16 @@ def check_sql_url(url: str) -> list[Problem]:
         return [
             Problem(
                 "url",
+                N_("Must be a database URL: postgresql://user@host/db or mysql+pymysql://user@host/db"),
+            )
+        ]
+    if re.match(r"^[^:/]+://[^/@]*:[^/@]*@", url):
+        return [
+            Problem(
+                "url",
                 N_(
-                    "Must be a database URL: postgresql://user:password@host/db or "
-                    "mysql+pymysql://user:password@host/db"
+                    "The URL is shown on the source page: remove the password and name the environment "
+                    "variable that holds it in password_env"
                 ),
             )
         ]

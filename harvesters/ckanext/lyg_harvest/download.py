@@ -9,6 +9,7 @@ where it is shown — when the source cannot be read completely.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,15 +89,18 @@ def json_records(url: str, config: dict[str, Any], session: requests.Session | N
     )
 
 
-def engine_for(url: str, timeout: int) -> sa.Engine:
+def engine_for(url: str, timeout: int, password: str | None = None) -> sa.Engine:
     """An engine for a department database, with connect and statement timeouts."""
     args: dict[str, Any] = {}
-    backend = sa.engine.make_url(url).get_backend_name()
+    parsed = sa.engine.make_url(url)
+    if password is not None:
+        parsed = parsed.set(password=password)
+    backend = parsed.get_backend_name()
     if backend == "postgresql":
         args = {"connect_timeout": timeout, "options": f"-c statement_timeout={timeout * 1000}"}
     elif backend in ("mysql", "mariadb"):
         args = {"connect_timeout": timeout, "read_timeout": timeout, "charset": "utf8mb4"}
-    return sa.create_engine(url, connect_args=args, poolclass=sa.pool.NullPool)
+    return sa.create_engine(parsed, connect_args=args, poolclass=sa.pool.NullPool)
 
 
 def _statement(config: dict[str, Any]) -> sa.TextClause | sa.Select:
@@ -108,8 +112,16 @@ def _statement(config: dict[str, Any]) -> sa.TextClause | sa.Select:
 
 def sql_rows(url: str, config: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Every row of the configured table or query, in a read-only transaction."""
+    password = None
+    if config.get("password_env"):
+        password = os.environ.get(config["password_env"])
+        if password is None:
+            raise SourceError(
+                N_("The environment variable {name} (password_env) is not set for the harvest workers"),
+                name=config["password_env"],
+            )
     try:
-        engine = engine_for(url, config["timeout"])
+        engine = engine_for(url, config["timeout"], password)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as err:
         raise SourceError(N_("Not a usable database URL: {error}"), error=str(err)[:200]) from None
     try:
