@@ -66,6 +66,8 @@ def test_round_trip_preserves_every_field(seeded, tmp_path, suffix):
     assert after == seeded
     again = exchange.import_file(path, site())
     assert (again.created, again.updated, again.unchanged, again.problems) == (0, 0, ENTRIES, [])
+    rows = exchange.parse(*exchange.read(path), [])
+    assert set(exchange._existing(rows, site(), chunk=5)) == set(seeded)  # found by search
 
 
 def test_command_line(seeded, tmp_path, cli):

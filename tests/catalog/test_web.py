@@ -91,3 +91,42 @@ class TestCatalogDownloadAndUpload:
         res = app.post("/catalog/import", headers=auth, data={
             "dry_run": "1", "file": (path.open("rb"), "c.xlsx")})
         assert "未变 1 条" in res.body
+
+
+@pytest.mark.usefixtures("clean_db")
+class TestFormWritePath:
+    def _form(self, org, **kw):
+        data = {
+            "title": "网页表单登记的条目", "name": "web-entry", "notes": "通过表单登记。",
+            "catalog_class": "1", "catalog_item": "1:01", "catalog_sub": "101:002", "catalog_detail": "",
+            "owner_org": org["id"], "format_class": "数据库", "format_type": "mysql",
+            "share_type": "conditional", "share_condition": "凭公函申请", "share_mode_class": "共享平台方式",
+            "share_mode_type": "接口", "open_type": "none", "update_cycle": "每月",
+            "info_items-0-name": "姓名", "info_items-0-data_type": "C", "info_items-0-length": "50",
+            "info_items-1-name": "出生日期", "info_items-1-data_type": "D", "info_items-1-is_key": "true",
+            "save": "continue",
+        }
+        data.update(kw)
+        return data
+
+    def test_create_through_the_form(self, app, sysadmin, org):
+        from ckan.tests.helpers import call_action
+
+        auth = {"Authorization": factories.APIToken(user=sysadmin["name"])["token"]}
+        res = app.post("/dataset/new", headers=auth, data=self._form(org), follow_redirects=False)
+        assert res.status_code == 302, res.body[:2000]
+        pkg = call_action("package_show", id="web-entry")
+        assert pkg["catalog_item"] == "01" and pkg["catalog_sub"] == "002"
+        assert pkg["resource_code"] == "101002/000001"
+        assert [i["name"] for i in pkg["info_items"]] == ["姓名", "出生日期"]
+        assert pkg["info_items"][1]["is_key"] is True and pkg["info_items"][0]["is_key"] is False
+        edit = app.get("/dataset/edit/web-entry", headers=auth).body
+        assert "101002/000001" in edit and 'value="1:01" selected' in edit.replace('selected="selected"',
+                                                                                  "selected")
+
+    def test_form_shows_rule_errors(self, app, sysadmin, org):
+        auth = {"Authorization": factories.APIToken(user=sysadmin["name"])["token"]}
+        res = app.post("/dataset/new", headers=auth,
+                       data=self._form(org, share_mode_type="文件", share_condition=""))
+        assert "请填写共享条件" in res.body
+        assert "数据库格式的信息资源的共享方式类型应为 数据库 / 接口" in res.body

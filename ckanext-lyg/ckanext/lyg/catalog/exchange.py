@@ -507,7 +507,25 @@ def _same(existing: dict[str, Any], data: dict[str, Any]) -> bool:
             and item_rows(merged) == item_rows(existing))  # fmt: skip
 
 
+def _existing(rows: list[Row], context: dict[str, Any], chunk: int = 200) -> dict[str, dict[str, Any]]:
+    """The entries the rows' codes name, found by search in chunks (what package_show
+    would give: the index holds the validated dict and is written in the same
+    transaction as the entry)."""
+    wanted = sorted({c for c in (_text(r.cells.get("resource_code")) for r in rows) if rules.parse_code(c)})
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), chunk):
+        terms = " OR ".join(f'"{code}"' for code in wanted[start:start + chunk])
+        result = tk.get_action("package_search")(dict(context), {
+            "fq": f"resource_code:({terms})", "rows": chunk, "include_private": True,
+            "include_drafts": True})  # fmt: skip
+        for pkg in result["results"]:
+            if pkg.get("resource_code"):
+                found[pkg["resource_code"]] = pkg
+    return found
+
+
 def apply(rows: list[Row], context: dict[str, Any], report: Report) -> None:
+    existing_by_code = _existing(rows, context)
     seen_codes: dict[str, int] = {}
     org_cache: dict[tuple[str, str], str | None] = {}
     for row in rows:
@@ -529,7 +547,9 @@ def apply(rows: list[Row], context: dict[str, Any], report: Report) -> None:
         ctx = dict(context, defer_commit=report.dry_run)
         try:
             if existing_id:
-                existing = tk.get_action("package_show")(dict(context), {"id": existing_id})
+                existing = existing_by_code.get(code)
+                if existing is None or existing.get("id") != existing_id:
+                    existing = tk.get_action("package_show")(dict(context), {"id": existing_id})
                 if _same(existing, data):
                     report.unchanged += 1
                     continue
