@@ -4,8 +4,8 @@
   directory and a paged catalog API that reads ``records.json`` on every
   request (tests rewrite the file to change the source), plus routes that
   answer HTTP 500 and malformed JSON;
-* ``dept_db``: a department database, PostgreSQL (``lyg_dept_pg``) or MariaDB
-  (``lyg_dept_my``), with a table of catalog rows;
+* ``dept_db``: a department database, PostgreSQL (``lyg_dept_pg_<pid>``) or MariaDB
+  (``lyg_dept_my_<pid>``), one pair per test session, with a table of catalog rows;
 * ``harvest``: creates a source and runs a job through ckanext-harvest's own
   stages (gather, fetch, import, ``harvest_jobs_run``) without queues.
 """
@@ -32,7 +32,9 @@ from ckanext.lyg import uscc
 # The PostgreSQL department database lives on CKAN's own server (any machine
 # that runs the suite has one); MariaDB is the one on 127.0.0.1:3306.
 MY_ADMIN = os.environ.get("LYG_DEPT_MY_URL", "mysql+pymysql://root@127.0.0.1:3306/")
-PG_DB, MY_DB = "lyg_dept_pg", "lyg_dept_my"
+# One pair of department databases per test session (several suites may run at
+# once on a machine), dropped when the session ends.
+PG_DB, MY_DB = f"lyg_dept_pg_{os.getpid()}", f"lyg_dept_my_{os.getpid()}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -233,7 +235,9 @@ class DeptDB:
             conn.execute(sa.text(statement), params)
 
 
-def _pg_db() -> DeptDB:
+@pytest.fixture(scope="session")
+def pg_dept():
+    """The PostgreSQL department database, on CKAN's own server."""
     from ckan.plugins import toolkit as tk
 
     ckan_url = sa.engine.make_url(tk.config.get("sqlalchemy.url"))
@@ -241,13 +245,20 @@ def _pg_db() -> DeptDB:
         ckan_url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
     )
     with admin.connect() as conn:
-        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": PG_DB}).scalar():
-            conn.execute(sa.text(f'CREATE DATABASE "{PG_DB}"'))
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{PG_DB}"'))
+    db = DeptDB(ckan_url.set(database=PG_DB).render_as_string(hide_password=False))
+    db.kind = "postgresql"
+    yield db
+    db.engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
     admin.dispose()
-    return DeptDB(ckan_url.set(database=PG_DB).render_as_string(hide_password=False))
 
 
-def _my_db() -> DeptDB:
+@pytest.fixture(scope="session")
+def my_dept():
+    """The MariaDB department database (skipped when no MariaDB/MySQL answers)."""
     url = sa.engine.make_url(MY_ADMIN)
     try:
         socket.create_connection((url.host or "127.0.0.1", url.port or 3306), timeout=2).close()
@@ -255,18 +266,22 @@ def _my_db() -> DeptDB:
         pytest.skip(f"no MariaDB/MySQL answers at {url.host}:{url.port or 3306} (set LYG_DEPT_MY_URL)")
     admin = sa.create_engine(MY_ADMIN, poolclass=sa.pool.NullPool)
     with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE IF NOT EXISTS `{MY_DB}` CHARACTER SET utf8mb4"))
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{MY_DB}`"))
+        conn.execute(sa.text(f"CREATE DATABASE `{MY_DB}` CHARACTER SET utf8mb4"))
+    db = DeptDB(MY_ADMIN + MY_DB + "?charset=utf8mb4")
+    db.kind = "mariadb"
+    yield db
+    db.engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{MY_DB}`"))
     admin.dispose()
-    return DeptDB(MY_ADMIN + MY_DB + "?charset=utf8mb4")
 
 
 @pytest.fixture(params=["postgresql", "mariadb"])
 def dept_db(request) -> DeptDB:
-    db = _pg_db() if request.param == "postgresql" else _my_db()
-    db.kind = request.param
+    db = request.getfixturevalue("pg_dept" if request.param == "postgresql" else "my_dept")
     db.reset(ROWS)
-    yield db
-    db.engine.dispose()
+    return db
 
 
 # --- harvesting ----------------------------------------------------------------

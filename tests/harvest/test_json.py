@@ -46,6 +46,10 @@ def test_rerun_unchanged_is_not_modified_and_changes_update(harvest, api):
         g: e["metadata_modified"] for g, e in before.items()
     }
 
+    # a field the mapping does not use changes nothing
+    api.publish([record(n, served_at=f"2026-11-26T12:00:0{n}") for n in (1, 2, 3)])
+    assert harvest.run(source)["counts"] == {"not modified": 3}
+
     api.publish([record(1), record(2, name="连云港市户籍人口信息（修订）", cycle="每周"), record(3)])
     report = harvest.run(source)
     assert report["counts"] == {"updated": 1, "not modified": 2}, report

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from ckan.plugins import toolkit as tk
 
-from tests.harvest.conftest import MY_DB, ROWS, SQL_CONFIG, _my_db, entries
+from tests.harvest.conftest import MY_DB, ROWS, SQL_CONFIG, entries
 
 pytestmark = pytest.mark.usefixtures("clean_db")
 
@@ -98,7 +98,7 @@ def test_query_runs_read_only(harvest, dept_db):
 )
 def test_bad_config_is_rejected_with_the_key(harvest, config, key):
     with pytest.raises(tk.ValidationError) as err:
-        harvest.source("lyg_sql", "postgresql://postgres@127.0.0.1/lyg_dept_pg", config)
+        harvest.source("lyg_sql", "postgresql://postgres@127.0.0.1/lyg_dept", config)
     assert f"{key}:" in " ".join(err.value.error_dict["config"])
 
 
@@ -122,8 +122,8 @@ def test_unreachable_or_wrong_database_ends_the_job_and_others_run(harvest, dept
     assert harvest.run(good)["counts"] == {"added": 3}
 
 
-def test_password_comes_from_the_workers_environment_not_the_url(harvest, monkeypatch):
-    db = _my_db()
+def test_password_comes_from_the_workers_environment_not_the_url(harvest, my_dept, monkeypatch):
+    db = my_dept
     db.reset(ROWS)
     db.execute("CREATE USER IF NOT EXISTS 'lyg_reader'@'%' IDENTIFIED BY 'lyg-reader-pw'")
     db.execute("CREATE USER IF NOT EXISTS 'lyg_reader'@'localhost' IDENTIFIED BY 'lyg-reader-pw'")

@@ -5,8 +5,8 @@ identifies a record (:meth:`record_id`) and how its fields are picked
 (:meth:`extract`); everything else is here:
 
 * **gather** downloads every record, gives each its stable identity (the
-  ``guid``: the record's id in its source) and a content hash (record +
-  mapping + defaults). A record whose hash equals the one of the entry's
+  ``guid``: the record's id in its source) and a content hash (the mapped
+  fields of the record + mapping + defaults). A record whose hash equals the one of the entry's
   current harvest object, and whose entry is active, becomes an object marked
   unchanged; the others carry their record as content. Entries whose
   record is gone from a completely read source get a ``withdraw`` object.
@@ -154,7 +154,7 @@ class LygHarvesterBase(HarvesterBase):
                 errors.append(tk._("Record {n}: the id {guid} is used twice: skipped").format(n=n, guid=guid))
                 continue
             seen.add(guid)
-            digest = mapping.content_hash(record, fingerprint)
+            digest = self._digest(record, config, fingerprint)
             package_id, state, old_digest = previous.get(guid, (None, None, None))
             unchanged = bool(package_id) and state == "active" and old_digest == digest
             obj = HarvestObject(
@@ -196,6 +196,14 @@ class LygHarvesterBase(HarvesterBase):
         if not records:
             self._gather_error(job, N_("The source has no records"))
         return [obj.id for obj in objects]
+
+    def _digest(self, record: Any, config: dict[str, Any], fingerprint: str) -> str:
+        """The hash of what the mapping takes from a record: a field the mapping
+        does not use (a timestamp of the API's answer …) changes nothing."""
+        try:
+            return mapping.content_hash(self.extract(record, config), fingerprint)
+        except Exception:  # the import reports the mapping error
+            return mapping.content_hash(record, fingerprint)
 
     def fetch_stage(self, harvest_object) -> bool | str:
         if _extra(harvest_object, "status") == UNCHANGED:
