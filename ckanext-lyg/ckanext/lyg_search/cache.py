@@ -13,6 +13,7 @@ nothing stale can be served, and nothing needs to be told to forget.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
@@ -41,12 +42,20 @@ def generation(conn: Any) -> int:
     return int(row[0])
 
 
-def prefer_indexes(conn: Any, on: bool) -> None:
-    """While search statements run, keep the planner off sequential scans
-    where an index can answer: the text vectors live out of line, and the
-    planner does not count the cost of fetching them row by row."""
-    conn.exec_driver_sql(
-        "SELECT set_config('enable_seqscan', %s, true)", ("off" if on else "on",))
+@contextlib.contextmanager
+def prefer_indexes(conn: Any, on: bool):
+    """While a text search runs, keep the planner off sequential scans where
+    an index can answer: the text vectors live out of line, and the planner
+    does not count the cost of fetching them row by row. (A match-all query
+    is left alone: there a sequential scan is the right plan.)"""
+    if not on:
+        yield
+        return
+    conn.exec_driver_sql("SELECT set_config('enable_seqscan', 'off', true)")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("SELECT set_config('enable_seqscan', 'on', true)")
 
 
 def get(key: tuple) -> Any | None:

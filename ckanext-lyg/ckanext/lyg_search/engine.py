@@ -88,6 +88,12 @@ class Plan:
     score: Sql
     sort: str | None
 
+    @property
+    def ranked(self) -> bool:
+        """Whether the order depends on relevance (a computed score)."""
+        spec = (self.sort or "score desc").lower()
+        return "score" in spec and self.score.sql != "0::float8"
+
     def order(self, prefix: str, score: Sql) -> tuple[list[str], list[Any]]:
         """ORDER BY items over table alias ``prefix`` (``d.`` or ``h.``)."""
         return _order_by(self.sort, score, prefix)
@@ -178,12 +184,7 @@ class PostgresSolr:
         q = q if q is not None else params.pop("q", "*:*")
         q, params = _without_nul(q), {k: _without_nul(v) for k, v in params.items()}
         try:
-            conn = model.Session.connection()
-            cache.prefer_indexes(conn, True)
-            try:
-                return self._search(q, params)
-            finally:
-                cache.prefer_indexes(conn, False)
+            return self._search(q, params)
         except QueryError as e:
             raise SearchQueryError(str(e)) from None
         except DBAPIError as e:
@@ -258,6 +259,11 @@ class PostgresSolr:
             if not F.FIELD_NAME.match(ff):
                 raise QueryError(f"Invalid facet field: {ff!r}")
         conn = model.Session.connection()
+        with cache.prefer_indexes(conn, "@@" in plan.where.sql):
+            return self._execute(conn, plan, fl, facet_fields, limit, mincount, rows, start)
+
+    def _execute(self, conn: Any, plan: Plan, fl: list[str], facet_fields: list[str],
+                 limit: int, mincount: int, rows: int, start: int) -> Results:
         where = plan.where
         key = (cache.generation(conn), where.sql, tuple(map(_hashable, where.params)))
         count = cache.get(("count", *key))
@@ -270,7 +276,12 @@ class PostgresSolr:
             else:
                 facets["facet_fields"][ff] = list(values)
         page_ids: list[str] | None = None
-        if count is None or missing:
+        if count is None and not missing and not plan.ranked:
+            # Only a count, and an order an index can serve (dates, titles,
+            # names): count, then read the page straight off that index.
+            count, _, _ = self._one_pass(conn, plan, [], limit, mincount, 0, 0)
+            cache.put(("count", *key), count)
+        elif count is None or missing:
             count, computed, page_ids = self._one_pass(conn, plan, missing, limit, mincount,
                                                        rows, start)
             cache.put(("count", *key), count)
@@ -300,6 +311,11 @@ class PostgresSolr:
                   rows: int, start: int) -> tuple[int, dict[str, list[Any]], list[str]]:
         """Hit count, facets and the page's ids in one pass over the hits."""
         where = plan.where
+        if not fields and not rows:
+            count = conn.exec_driver_sql(
+                f"SELECT count(*) FROM {store.TABLE} d WHERE {where.sql}", tuple(where.params)
+            ).scalar()
+            return int(count or 0), {}, []
         # Only what the count, the page's order and the facets read.
         order, oparams = plan.order("h.", Sql("h.score"))
         read = set(re.findall(r"\bh\.([a-z_]+)", " ".join(order)))
