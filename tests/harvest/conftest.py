@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -115,6 +116,9 @@ class _Handler(BaseHTTPRequestHandler):
             records = json.loads((self.root / "records.json").read_text("utf-8"))
             offset, limit = int(query.get("offset", ["0"])[0]), int(query.get("limit", ["100"])[0])
             return self._send(200, json.dumps(records[offset : offset + limit]).encode("utf-8"))
+        if url.path == "/api/slow":
+            time.sleep(float(query.get("delay", ["3"])[0]))
+            return self._send(200, b'{"data": {"items": []}}')
         if url.path == "/api/error":
             return self._send(500, b'{"error": "internal"}')
         if url.path == "/api/malformed":

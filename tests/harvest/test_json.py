@@ -78,6 +78,14 @@ def test_removed_record_is_withdrawn_and_comes_back(harvest, api):
     assert back["id"] == gone["id"] and back["resource_code"] == gone["resource_code"]
 
 
+def test_withdraw_keep_leaves_entries_of_removed_records(harvest, api):
+    source = harvest.source("lyg_json", api.url("/api/catalog"), dict(JSON_CONFIG, withdraw="keep"))
+    harvest.run(source)
+    api.publish([record(1)])
+    assert harvest.run(source)["counts"] == {"not modified": 1}
+    assert set(entries(source["id"])) == {"gaj-001", "gaj-002", "gaj-003"}
+
+
 def test_offset_paging_and_a_real_json_file(harvest, api):
     config = dict(
         JSON_CONFIG,
@@ -171,6 +179,13 @@ def test_broken_source_ends_the_job_with_an_error_and_others_run(harvest, api, p
     assert report["counts"] == {}
     assert any(expected in m for m in report["gather_errors"]), report
     assert harvest.run(good)["counts"] == {"added": 3}
+
+
+def test_timeout_ends_the_job_with_an_error(harvest, api):
+    slow = harvest.source("lyg_json", api.url("/api/slow?delay=3"), dict(JSON_CONFIG, timeout=1), name="slow")
+    report = harvest.run(slow)
+    assert report["status"] == "Finished" and report["counts"] == {}
+    assert any("did not answer within 1 s" in m for m in report["gather_errors"]), report
 
 
 def test_source_down_ends_the_job_and_withdraws_nothing(harvest, api):

@@ -90,9 +90,7 @@ def test_sql_config():
 
 
 def test_source_urls():
-    assert (
-        cfg.check_sql_url("postgresql://u@h/db") == [] and cfg.check_sql_url("mysql+pymysql://h/db") == []
-    )
+    assert cfg.check_sql_url("postgresql://u@h/db") == [] and cfg.check_sql_url("mysql+pymysql://h/db") == []
     assert [p.key for p in cfg.check_sql_url("sqlite:///x.db")] == ["url"]
     assert [p.key for p in cfg.check_sql_url("postgresql://u:secret@h/db")] == ["url"]
     assert cfg.check_sql_url("postgresql://u@h:5432/db?sslmode=require") == []
