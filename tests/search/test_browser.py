@@ -79,7 +79,7 @@ def test_drawing_a_box_on_the_map_filters_the_search(portal_url, page):
     # the pencil button opens the drawing dialog, already in rectangle mode
     small_map.locator(".leaflet-control-custom-button").click()
     draw_map = page.locator("#draw-map-container.leaflet-container")
-    draw_map.wait_for(state="visible", timeout=15000)
+    draw_map.wait_for(state="visible", timeout=30000)
     box = draw_map.bounding_box()
     assert box is not None
     x0, y0 = box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1
@@ -92,7 +92,7 @@ def test_drawing_a_box_on_the_map_filters_the_search(portal_url, page):
     apply = page.locator(".modal .apply")
     page.wait_for_function(
         "() => !document.querySelector('.modal .apply').classList.contains('disabled')",
-        timeout=10000)
+        timeout=30000)
     with page.expect_navigation():
         apply.click()
     query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
