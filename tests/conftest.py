@@ -65,3 +65,24 @@ def _reset_plugin_tables():
 
     model.Session.execute(sa.text("DELETE FROM lyg_catalog_sequence"))
     model.Session.commit()
+
+
+def make_org(name: str = "lyg-gaj", title: str = "连云港市公安局", **kw) -> dict:
+    """A department as the catalog schema wants it (valid 统一社会信用代码)."""
+    from ckan.tests import factories
+    from ckanext.lyg import uscc
+
+    return factories.Organization(name=name, title=title, provider_code=uscc.generate(title),
+                                  short_name=title[4:], kind="市级部门", **kw)
+
+
+@pytest.fixture
+def org(clean_db):
+    return make_org()
+
+
+@pytest.fixture
+def sysadmin(clean_db):
+    from ckan.tests import factories
+
+    return factories.Sysadmin()

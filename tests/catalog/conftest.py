@@ -6,9 +6,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from ckan.tests import factories
 from ckan.tests.helpers import call_action
-from ckanext.lyg import uscc
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -17,21 +15,6 @@ def _compiled_translations():
 
     translations.compile_catalogs()
 
-
-def make_org(name: str = "lyg-gaj", title: str = "连云港市公安局", **kw):
-    code = uscc.generate(title)
-    return factories.Organization(name=name, title=title, provider_code=code, short_name=title[4:],
-                                  kind="市级部门", **kw)
-
-
-@pytest.fixture
-def org(clean_db):
-    return make_org()
-
-
-@pytest.fixture
-def sysadmin(clean_db):
-    return factories.Sysadmin()
 
 
 VALID = {

@@ -165,7 +165,7 @@ def test_missing_column_and_merged_cells(seeded, tmp_path):
 
 
 def test_new_entries_without_codes_get_codes(clean_db, tmp_path):
-    from .conftest import make_org
+    from ..conftest import make_org
 
     org = make_org()
     book = Workbook()

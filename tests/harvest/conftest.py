@@ -24,11 +24,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import sqlalchemy as sa
 from ckan import model
-from ckan.tests import factories
 from ckan.tests.helpers import call_action
 from ckanext.harvest.model import HarvestJob, HarvestObject
 from ckanext.harvest.tests.lib import run_harvest_job
-from ckanext.lyg import uscc
 
 # The PostgreSQL department database lives on CKAN's own server (any machine
 # that runs the suite has one); MariaDB is the one on 127.0.0.1:3306.
@@ -291,20 +289,6 @@ def dept_db(request) -> DeptDB:
 # --- harvesting ----------------------------------------------------------------
 
 
-def make_org(name: str = "lyg-gaj", title: str = "连云港市公安局") -> dict:
-    return factories.Organization(
-        name=name, title=title, provider_code=uscc.generate(title), short_name=title[4:], kind="市级部门"
-    )
-
-
-@pytest.fixture
-def org(clean_db):
-    return make_org()
-
-
-@pytest.fixture
-def sysadmin(clean_db):
-    return factories.Sysadmin()
 
 
 class Harvest:
