@@ -15,14 +15,12 @@ re-index, a harvest source clear) commits by itself.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from ckan import model
 from ckan.lib.search.common import SearchError, SearchQueryError
 from sqlalchemy.exc import DBAPIError
@@ -472,13 +470,3 @@ def _order_by(sort: Any, score: Sql, p: str = "d.") -> tuple[list[str], list[Any
 
 def connection(decode_dates: bool = True, **kwargs: Any) -> PostgresSolr:
     return PostgresSolr(decode_dates=decode_dates)
-
-
-def dataset_ids() -> list[str]:
-    """All dataset ids in the index (for orphan checks)."""
-    rows = model.Session.execute(sa.text(f"SELECT DISTINCT id FROM {store.TABLE}"))
-    return [r[0] for r in rows]
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -66,12 +66,6 @@ _DECLARED: dict[str, str] = {
     "bbox_area": NUMBER,
 }
 
-# Multi-valued fields come back as lists from ``fl``.
-MULTI_VALUED = {
-    "tags", "groups", "permission_labels", "res_name", "res_description", "res_format",
-    "res_url", "res_type", "text", "urls",
-}
-
 # Never copied into the ``doc`` column: stored in their own columns or not at all.
 NOT_IN_DOC = {"data_dict", "validated_data_dict"}
 
@@ -86,10 +80,6 @@ def field_type(name: str) -> str:
     if name.startswith("extras_") or name.startswith("res_extras_"):
         return TEXT
     return STRING
-
-
-def is_multi_valued(name: str) -> bool:
-    return name in MULTI_VALUED or name.startswith("vocab_") or name.startswith("res_extras_")
 
 
 # Search weights: A highest. Fields not listed feed the catch-all ``text``

@@ -7,8 +7,8 @@ before a query becomes a ``tsquery``. Both sides use the same function, so a
 query token always meets the index token the same text produced.
 
 A user dictionary of government and Lianyungang terms ships as package data
-(``data/userdict.txt``); sites add their own with
-``ckanext.lyg_search.userdict``.
+(``data/userdict.txt``); sites add their own files through the environment
+variable ``LYG_SEARCH_USERDICT`` (paths separated by ``:``).
 """
 
 from __future__ import annotations
@@ -53,11 +53,6 @@ def warm_up() -> None:
     """Load the dictionary now (about a second): call it before a server
     forks its workers, so they share it and their first search is fast."""
     _get_tokenizer()
-
-
-def load_userdict(path: str) -> None:
-    """Add a site dictionary (one ``word [freq] [tag]`` a line)."""
-    _get_tokenizer().load_userdict(path)
 
 
 def has_han(text: str) -> bool:
