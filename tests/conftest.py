@@ -59,11 +59,17 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
 
 
 def _reset_plugin_tables():
-    """Empty our tables that CKAN's reset does not know (resource-code sequences)."""
+    """Empty the lyg tables CKAN's reset does not know (resource-code sequences,
+    audit log, workflow tables); the search index is emptied by ``clear_all``."""
     import sqlalchemy as sa
     from ckan import model
 
-    model.Session.execute(sa.text("DELETE FROM lyg_catalog_sequence"))
+    tables = model.Session.execute(sa.text(
+        "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()"
+        " AND tablename LIKE 'lyg\\_%' AND tablename NOT LIKE 'lyg\\_search\\_%'"
+    )).scalars().all()
+    if tables:
+        model.Session.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
     model.Session.commit()
 
 

@@ -98,3 +98,11 @@ def upload() -> Any:
 catalog.add_url_rule("/catalog/export/<fmt>", view_func=export, endpoint="export")
 catalog.add_url_rule("/catalog/import", view_func=upload, endpoint="import", methods=["GET", "POST"])
 catalog.add_url_rule("/catalog/<path:code>", view_func=by_code, endpoint="by_code")
+
+
+# the access rule and the workflows keep their views in their own packages
+from ckanext.lyg.access import views as _access_views  # noqa: E402
+from ckanext.lyg.registry import merge as _merge  # noqa: E402
+from ckanext.lyg.workflow import views as _workflow_views  # noqa: E402
+
+_merge(globals(), __all__, _access_views, _workflow_views)

@@ -52,3 +52,11 @@ def lyg_catalog_show_by_code(context: Context, data_dict: DataDict) -> ActionRes
     if package_id is None:
         raise tk.ObjectNotFound(tk._("No entry has the resource code {code}").format(code=data["code"]))
     return tk.get_action("package_show")(context, {"id": package_id})
+
+
+# the access rule and the workflows keep their actions in their own packages
+from ckanext.lyg.access import actions as _access_actions  # noqa: E402
+from ckanext.lyg.registry import merge as _merge  # noqa: E402
+from ckanext.lyg.workflow import actions as _workflow_actions  # noqa: E402
+
+_merge(globals(), __all__, _access_actions, _workflow_actions)

@@ -1,0 +1,5 @@
+"""Blueprints of ``ckanext.lyg.access`` (re-exported by ``views.py``)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""The three workflows of ``spec/access.md``: sharing requests (有条件共享申请),
+open-data applications (有条件开放申请) and the not-shared review (不予共享认定).
+"""
