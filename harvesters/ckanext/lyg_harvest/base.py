@@ -27,6 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
+import socket
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -40,11 +43,13 @@ from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
 from ckanext.lyg_harvest import config as cfg
 from ckanext.lyg_harvest import mapping
 from ckanext.lyg_harvest.config import N_
-from ckanext.lyg_harvest.download import SourceError
+from ckanext.lyg_harvest.download import RecordProblem, SourceError
 
 log = logging.getLogger(__name__)
 
 UNCHANGED, CHANGED, WITHDRAW = "unchanged", "changed", "withdraw"
+CLAIMED = object()
+CLAIM_WAIT = 600  # seconds a worker waits for another one's import of the same object
 
 
 def _extra(obj: HarvestObject, key: str) -> str | None:
@@ -116,7 +121,22 @@ class LygHarvesterBase(HarvesterBase):
             log.exception("Gather of source %s failed", source.id)
             self._gather_error(harvest_job, N_("Reading the source failed: {error}"), error=repr(err)[:300])
             return None
+        problems = [r.text for r in records if isinstance(r, RecordProblem)]
+        records = [r for r in records if not isinstance(r, RecordProblem)]
+        for text in problems:
+            self._save_gather_error(text, harvest_job)
+        if not self._source_active(source.id):
+            self._gather_error(harvest_job, N_("The harvest source was deleted while its job ran"))
+            return None
         return self._objects(harvest_job, config, records)
+
+    @staticmethod
+    def _source_active(source_id: str, lock: bool = False) -> bool:
+        """Whether the source still exists (not deleted), read from the database.
+        With ``lock``, the row is share-locked until the transaction ends, so a
+        deletion waits for the entry being saved (never half a job after it)."""
+        sql = "SELECT active FROM harvest_source WHERE id = :id" + (" FOR SHARE" if lock else "")
+        return bool(model.Session.execute(sa.text(sql), {"id": source_id}).scalar())
 
     def _previous(self, source_id: str) -> dict[str, tuple[str, str, str | None]]:
         """guid → (package id, package state, hash) of the source's current objects."""
@@ -173,6 +193,7 @@ class LygHarvesterBase(HarvesterBase):
                 obj.fetch_started = obj.fetch_finished = obj.import_finished = now
                 done.append(obj)
             else:
+                obj.extras.append(HarvestObjectExtra(key="claim", value=""))
                 obj.content = json.dumps(
                     mapping.plain_record(record) if isinstance(record, dict) else record, ensure_ascii=False
                 )
@@ -186,7 +207,10 @@ class LygHarvesterBase(HarvesterBase):
                             job=job,
                             source=job.source,
                             package_id=package_id,
-                            extras=[HarvestObjectExtra(key="status", value=WITHDRAW)],
+                            extras=[
+                                HarvestObjectExtra(key="status", value=WITHDRAW),
+                                HarvestObjectExtra(key="claim", value=""),
+                            ],
                         )
                     )
         model.Session.add_all(done + objects)
@@ -221,17 +245,88 @@ class LygHarvesterBase(HarvesterBase):
             "return_id_only": True,
         }
 
-    def _object_error(self, obj, message: str, **params: Any) -> bool:
-        self._save_object_error(tk._(message).format(**params), obj, "Import")
+    def _object_error(self, obj, message: str, line: int | None = None, **params: Any) -> bool:
+        self._save_object_error(tk._(message).format(**params), obj, "Import", line)
         return False
 
     def import_stage(self, harvest_object) -> bool | str:
+        """Import one object, exactly once however often it is delivered (see :meth:`_claim`)."""
         obj = harvest_object
         status = _extra(obj, "status")
         if status == UNCHANGED:
             return "unchanged"
-        if status == WITHDRAW:
-            return self._withdraw(obj)
+        claimed = self._claim(obj)
+        if claimed is not CLAIMED:
+            return claimed
+        result: bool | str = False
+        try:
+            if not self._source_active(obj.harvest_source_id):
+                result = self._object_error(
+                    obj, N_("Record {guid}: the harvest source was deleted while its job ran: not imported"),
+                    guid=obj.guid,
+                )
+            elif status == WITHDRAW:
+                result = self._withdraw(obj)
+            else:
+                result = self._import(obj)
+        finally:
+            self._release(obj, result)
+        return result
+
+    # A queue message can be delivered twice: ckanext-harvest's harvest_jobs_run
+    # (the scheduler) re-sends every WAITING object that is not in the Redis list
+    # at that moment — objects the gather has committed but not published yet,
+    # or ones a consumer has just popped. Two fetch consumers may then hold the
+    # same object. The first to claim it imports it; the other waits for the
+    # first one's result and reports the same, so the object is imported once
+    # and its report status is the same whichever save comes last.
+
+    def _claim(self, obj) -> Any:
+        token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        taken = model.Session.execute(
+            sa.update(HarvestObjectExtra)
+            .where(
+                HarvestObjectExtra.harvest_object_id == obj.id,
+                HarvestObjectExtra.key == "claim",
+                HarvestObjectExtra.value == "",
+            )
+            .values(value=token)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        model.Session.commit()
+        if taken:
+            return CLAIMED
+        query = model.Session.query(HarvestObjectExtra.value).filter(
+            HarvestObjectExtra.harvest_object_id == obj.id, HarvestObjectExtra.key == "claim"
+        )
+        if query.scalar() is None:  # gathered before claims existed
+            return CLAIMED
+        log.info("Harvest object %s is imported by another worker: waiting for its result", obj.id)
+        deadline = time.monotonic() + CLAIM_WAIT
+        while time.monotonic() < deadline:
+            model.Session.rollback()  # a fresh snapshot
+            value = query.scalar() or ""
+            if value.startswith("done:"):
+                model.Session.refresh(obj)
+                return {"true": True, "unchanged": "unchanged"}.get(value[5:], False)
+            time.sleep(0.2)
+        return self._object_error(
+            obj, N_("Record {guid}: another worker held it longer than {seconds} s"), guid=obj.guid,
+            seconds=CLAIM_WAIT,
+        )
+
+    def _release(self, obj, result: bool | str) -> None:
+        model.Session.rollback()
+        value = "done:" + ("unchanged" if result == "unchanged" else "true" if result else "false")
+        model.Session.execute(
+            sa.update(HarvestObjectExtra)
+            .where(HarvestObjectExtra.harvest_object_id == obj.id, HarvestObjectExtra.key == "claim")
+            .values(value=value)
+            .execution_options(synchronize_session=False)
+        )
+        model.Session.commit()
+
+    def _import(self, obj) -> bool:
         try:
             config = self.parse_config(obj.source.config)
         except cfg.ConfigError as err:
@@ -242,18 +337,31 @@ class LygHarvesterBase(HarvesterBase):
             record = json.loads(obj.content or "")
         except ValueError:
             return self._object_error(obj, N_("The harvest object has no readable record"))
+        dataset = self.build_dataset(obj, record, config)
+        if dataset is None:
+            return False
+        return self._save(obj, dataset, self.record_line(record))
+
+    def record_line(self, record: Any) -> int | None:
+        """Where the record is in its source (a workbook's row), shown with its errors."""
+        return None
+
+    def build_dataset(self, obj, record: Any, config: dict[str, Any]) -> dict[str, Any] | None:
+        """The dataset dict of a record (with ``owner_org``), or None after saving
+        the object's errors. Source types with their own mapping override it."""
         try:
             fields = self.extract(record, config)
         except Exception as err:  # jmespath on unexpected data, …
-            return self._object_error(
+            self._object_error(
                 obj, N_("Record {guid}: the mapping failed: {error}"), guid=obj.guid, error=repr(err)[:300]
             )
+            return None
         dataset = mapping.to_dataset(fields, config["defaults"])
         org = self._department(fields, config, obj)
         if org is None:
-            return False
+            return None
         dataset["owner_org"] = org.id
-        return self._save(obj, dataset)
+        return dataset
 
     def _department(self, fields: dict[str, Any], config: dict[str, Any], obj) -> model.Group | None:
         """The entry's department: the record's (by id, name, title or 统一社会信用代码),
@@ -293,7 +401,33 @@ class LygHarvesterBase(HarvesterBase):
         )
         return None
 
-    def _save(self, obj, dataset: dict[str, Any]) -> bool:
+    def _save(self, obj, dataset: dict[str, Any], line: int | None = None) -> bool:
+        # One import of a record at a time (two objects of one guid never both
+        # create an entry), and the entry a newer import made for it is updated.
+        model.Session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:source), hashtext(:guid))"),
+            {"source": obj.harvest_source_id, "guid": obj.guid},
+        )
+        if not self._source_active(obj.harvest_source_id, lock=True):
+            model.Session.rollback()
+            return self._object_error(
+                obj, N_("Record {guid}: the harvest source was deleted while its job ran: not imported"),
+                guid=obj.guid,
+            )
+        latest = (
+            model.Session.query(HarvestObject.package_id)
+            .join(model.Package, model.Package.id == HarvestObject.package_id)
+            .filter(
+                HarvestObject.harvest_source_id == obj.harvest_source_id,
+                HarvestObject.guid == obj.guid,
+                HarvestObject.current.is_(True),
+                HarvestObject.id != obj.id,
+                model.Package.state != "deleted",
+            )
+            .scalar()
+        )
+        if latest and not obj.package_id:
+            obj.package_id = latest
         existing = model.Package.get(obj.package_id) if obj.package_id else None
         context = self._context()
         if existing is not None:
@@ -332,6 +466,7 @@ class LygHarvesterBase(HarvesterBase):
             return self._object_error(
                 obj,
                 N_("Record {guid} breaks the catalog rules, not saved: {errors}"),
+                line=line,
                 guid=obj.guid,
                 errors=mapping.error_summary(err.error_dict),
             )
@@ -344,7 +479,29 @@ class LygHarvesterBase(HarvesterBase):
         return True
 
     def _withdraw(self, obj) -> bool:
-        """The record is gone from the source: its entry is deleted (withdrawn)."""
+        """The record is gone from the source: its entry is deleted (withdrawn) —
+        unless another record of the source took the entry over (a row that got
+        its 信息资源代码 and is now identified by it)."""
+        taken_over = (
+            model.Session.query(HarvestObject.id)
+            .filter(
+                HarvestObject.harvest_source_id == obj.harvest_source_id,
+                HarvestObject.package_id == obj.package_id,
+                HarvestObject.guid != obj.guid,
+                HarvestObject.current.is_(True),
+            )
+            .first()
+        )
+        if taken_over is not None:
+            model.Session.query(HarvestObject).filter(
+                HarvestObject.harvest_source_id == obj.harvest_source_id,
+                HarvestObject.guid == obj.guid,
+                HarvestObject.current.is_(True),
+            ).update({"current": False}, synchronize_session=False)
+            obj.current = False
+            obj.add()
+            model.Session.commit()
+            return True
         try:
             tk.get_action("package_delete")(self._context(), {"id": obj.package_id})
         except tk.ObjectNotFound:

@@ -345,6 +345,97 @@ def parse_sql_source(raw: str | dict | None) -> dict[str, Any]:
     return config
 
 
+WORKBOOK_OPTIONS = {"format", "record_key", "defaults", "timeout", "withdraw"}
+WORKBOOK_FORMATS = ("auto", "xlsx", "csv")
+# Headers (or API keys) a row's identity may be built of when it has no 信息资源代码.
+WORKBOOK_KEY_COLUMNS = {
+    "信息资源提供方": "owner_org", "提供方代码": "provider_code", "信息资源名称": "title",
+    "网址名称": "name", "所属信息系统": "source_system",
+    "owner_org": "owner_org", "provider_code": "provider_code", "title": "title", "name": "name",
+    "source_system": "source_system",
+}  # fmt: skip
+
+
+def parse_workbook_source(raw: str | dict | None) -> dict[str, Any]:
+    """The configuration of a ``lyg_workbook`` source (the source URL is an
+    http(s) URL or a server path under ``ckanext.lyg_harvest.workbook_dirs``)::
+
+        {"format": "auto",                     # or xlsx / csv (auto: by name and content)
+         "record_key": ["信息资源提供方", "信息资源名称"],   # identity of a row without a code
+         "defaults": {"share_type": "conditional", ...},
+         "timeout": 60, "withdraw": "delete"}
+
+    A row is identified by its 信息资源代码; a row without one by the columns of
+    ``record_key`` (by default the department and the title).
+    An empty configuration (``{}``) is valid: the workbook carries every field.
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raw = "{}"
+    data = _load(raw)
+    out: list[Problem] = []
+    config = _common(data, out, WORKBOOK_OPTIONS)
+    kind = data.get("format", "auto")
+    if kind not in WORKBOOK_FORMATS:
+        out.append(Problem("format", N_("Must be one of {values}"), {"values": ", ".join(WORKBOOK_FORMATS)}))
+        kind = "auto"
+    config["format"] = kind
+    key = data.get("record_key", ["信息资源提供方", "信息资源名称"])
+    if isinstance(key, str):
+        key = [key]
+    if (
+        not isinstance(key, list)
+        or not key
+        or not all(isinstance(k, str) and k.strip() in WORKBOOK_KEY_COLUMNS for k in key)
+    ):
+        out.append(
+            Problem(
+                "record_key",
+                N_("Must be a list of columns from {keys}"),
+                {"keys": ", ".join(k for k in WORKBOOK_KEY_COLUMNS if not k.isascii())},
+            )
+        )
+        key = ["信息资源提供方", "信息资源名称"]
+    config["record_key"] = list(dict.fromkeys(WORKBOOK_KEY_COLUMNS[k.strip()] for k in key))
+    config["timeout"] = _int(data, "timeout", 60, 1, MAX_TIMEOUT, out)
+    if out:
+        raise ConfigError(out)
+    return config
+
+
+def check_workbook_url(url: str, allowed_dirs: list[str]) -> list[Problem]:
+    """An http(s) URL, or a server path inside one of ``allowed_dirs``."""
+    import os.path
+
+    url = (url or "").strip()
+    if re.match(r"^https?://[^\s/]+", url):
+        return []
+    path = url[len("file://") :] if url.startswith("file://") else url
+    if not path.startswith("/"):
+        return [Problem("url", N_("Must be an http:// or https:// address or an absolute server path"))]
+    if not allowed_dirs:
+        return [
+            Problem(
+                "url",
+                N_(
+                    "Server paths are not allowed on this site: give an http(s) address, or ask the "
+                    "administrator to list the directory in ckanext.lyg_harvest.workbook_dirs"
+                ),
+            )
+        ]
+    real = os.path.realpath(path)
+    for folder in allowed_dirs:
+        root = os.path.realpath(folder)
+        if real == root or real.startswith(root.rstrip("/") + "/"):
+            return []
+    return [
+        Problem(
+            "url",
+            N_("The path is outside the directories harvesting may read: {dirs}"),
+            {"dirs": ", ".join(allowed_dirs)},
+        )
+    ]
+
+
 SQL_URL = re.compile(r"^(postgresql|postgres|mysql|mariadb)(\+\w+)?://", re.IGNORECASE)
 
 

@@ -33,6 +33,14 @@ class SourceError(Exception):
         return translate(self.message).format(**self.params)
 
 
+class RecordProblem:
+    """Yielded by a download among the records: a part of the source that could
+    not be read (a row, a sheet) while the rest could; a gather error of the job."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 def _get_json(session: requests.Session, url: str, params: dict, headers: dict, timeout: int) -> Any:
     try:
         response = session.get(url, params=params, headers=headers, timeout=timeout)

@@ -11,9 +11,13 @@ from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan import model
+from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
+from ckanext.lyg.catalog import codes
 from ckanext.lyg_harvest import config as cfg
-from ckanext.lyg_harvest import download, mapping
+from ckanext.lyg_harvest import download, mapping, workbook
 from ckanext.lyg_harvest.base import LygHarvesterBase
+from ckanext.lyg_harvest.config import N_
 from ckanext.lyg_harvest.i18n_domain import HarvestTranslation
 
 
@@ -77,3 +81,109 @@ class LygSqlHarvester(LygHarvesterBase, HarvestTranslation):
 
     def extract(self, record: Any, config: dict[str, Any]) -> dict[str, Any]:
         return mapping.extract_row(record, config["columns"])
+
+
+@tk.blanket.config_declarations
+class LygWorkbookHarvester(LygHarvesterBase, HarvestTranslation):
+    """``lyg_workbook``: a catalog workbook (.xlsx) or CSV in the national template
+    (the catalog import/export format), at an http(s) URL or a server path."""
+
+    p.implements(p.ITranslation)
+
+    def info(self) -> dict[str, str]:
+        return {
+            "name": "lyg_workbook",
+            "title": tk._("Catalog workbook or CSV (lyg_workbook)"),
+            "description": tk._(
+                "A catalog workbook (.xlsx) or CSV in the national template, the format of the "
+                "catalog import, at a URL or a server path."
+            ),
+            "form_config_interface": "Text",
+        }
+
+    def parse_config(self, raw: str | None) -> dict[str, Any]:
+        return cfg.parse_workbook_source(raw)
+
+    def check_url(self, url: str) -> list[cfg.Problem]:
+        return cfg.check_workbook_url(url, tk.config.get("ckanext.lyg_harvest.workbook_dirs") or [])
+
+    def download(self, url: str, config: dict[str, Any]) -> Iterator[Any]:
+        max_bytes = tk.config.get("ckanext.lyg_harvest.workbook_max_bytes")
+        max_rows = tk.config.get("ckanext.lyg_harvest.workbook_max_rows")
+        with workbook.fetch_file(url, config, max_bytes) as (path, kind):
+            records, problems = workbook.read_records(path, kind, max_rows)
+        for text in problems:
+            yield download.RecordProblem(text)
+        yield from records
+
+    def record_id(self, record: Any, config: dict[str, Any]) -> Any:
+        return workbook.record_id(record, config)
+
+    def extract(self, record: Any, config: dict[str, Any]) -> dict[str, Any]:
+        """What of a row makes its entry (the row number does not)."""
+        return {
+            "cells": record.get("cells") or {},
+            "items": [{k: v for k, v in i.items() if k != "_row"} for i in record.get("items") or []],
+        }
+
+    def record_line(self, record: Any) -> int | None:
+        return record.get("row") if isinstance(record, dict) else None
+
+    def build_dataset(self, obj, record: Any, config: dict[str, Any]) -> dict[str, Any] | None:
+        source_pkg = model.Package.get(obj.source.id)
+        fallback = None
+        if source_pkg is not None and source_pkg.owner_org:
+            org = model.Group.get(source_pkg.owner_org)
+            fallback = org.name if org is not None else None
+        row = record.get("row") if isinstance(record, dict) else None
+        try:
+            data, problems = workbook.to_dataset(record, config["defaults"], fallback)
+        except Exception as err:  # a cell of an unexpected type …
+            self._object_error(
+                obj, N_("Record {guid}: the mapping failed: {error}"), line=row, guid=obj.guid,
+                error=repr(err)[:300],
+            )
+            return None
+        if problems:
+            self._object_error(
+                obj, N_("Record {guid} (row {row}) breaks the catalog rules, not saved: {errors}"),
+                line=row, guid=obj.guid, row=row, errors="; ".join(problems),
+            )
+            return None
+        code = data.get("resource_code")
+        if code and not obj.package_id:
+            self._adopt(obj, code)
+        return data
+
+    @staticmethod
+    def _adopt(obj, code: str) -> None:
+        """A row that now carries the code its entry got (it was identified by its
+        ``record_key`` before) is that entry: taken over when the key row is gone
+        from this job's workbook (its withdrawal then leaves the entry alone)."""
+        owner = codes.owner(code)
+        if not owner:
+            return
+        previous = (
+            model.Session.query(HarvestObject.guid)
+            .filter(
+                HarvestObject.harvest_source_id == obj.harvest_source_id,
+                HarvestObject.package_id == owner,
+                HarvestObject.current.is_(True),
+            )
+            .scalar()
+        )
+        if previous is None or not previous.startswith("key:"):
+            return
+        still_there = (
+            model.Session.query(HarvestObject.id)
+            .join(HarvestObjectExtra, HarvestObjectExtra.harvest_object_id == HarvestObject.id)
+            .filter(
+                HarvestObject.harvest_job_id == obj.harvest_job_id,
+                HarvestObject.guid == previous,
+                HarvestObjectExtra.key == "status",
+                HarvestObjectExtra.value != "withdraw",
+            )
+            .first()
+        )
+        if still_there is None:
+            obj.package_id = owner
