@@ -8,7 +8,9 @@
 * ``lyg_share_review``: the decisions of the not-shared review (不予共享认定),
   confirmed or rejected (with the sharing type the entry gets). The queue
   itself is the entries held ``share_review = pending``.
-* ``lyg_workflow_notice``: what a department or user is told (dashboard).
+* ``lyg_workflow_notice``: what a department or user is told (dashboard):
+  an English msgid of the ``ckanext-lyg`` domain and its parameters,
+  translated when shown.
 
 Revision ID: 0003_workflow
 Revises: 0002_access_audit
@@ -91,8 +93,8 @@ def upgrade():
             id text PRIMARY KEY,
             user_id text REFERENCES "user" (id) ON DELETE CASCADE,
             organization_id text REFERENCES "group" (id) ON DELETE CASCADE,
-            subject text NOT NULL,
-            body text NOT NULL DEFAULT '',
+            message text NOT NULL,
+            params jsonb NOT NULL DEFAULT '{}'::jsonb,
             object_type text NOT NULL,
             object_id text NOT NULL,
             package_id text,
