@@ -101,3 +101,7 @@ def world(clean_db, ckan_config, monkeypatch):
 def act(action: str, user: dict | None, **data):
     """Call an action as ``user`` (None: anonymous), with CKAN's auth."""
     return call_action(action, context={"user": user["name"] if user else "", "ignore_auth": False}, **data)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "ckan_config(key, value): CKAN config for the test")

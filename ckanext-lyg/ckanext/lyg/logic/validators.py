@@ -265,7 +265,21 @@ def _share_review(data: FlattenDataDict, errors: FlattenErrorDict, context: Cont
         _add(errors, "share_review",
              tk._("Only the data authority can confirm that an entry is not shared"))
         return
+    if wanted == "confirmed" and not already and _own_department(data, context):
+        _add(errors, "share_review", tk._("A department cannot review its own not-shared designation"))
+        return
     _set(data, "share_review", wanted)
+
+
+def _own_department(data: FlattenDataDict, context: Context) -> bool:
+    """A data-authority user who is staff of the entry's department (the
+    not-shared review is never the department's own; sysadmins acting as the
+    site user — seeder, import, the review workflow — are in no department)."""
+    from ckanext.lyg.access import roles
+
+    user = context.get("user") or ""
+    org = model.Group.get(_get(data, "owner_org")) if _get(data, "owner_org") else None
+    return org is not None and not roles.is_sysadmin(user) and org.id in roles.departments(user)
 
 
 def _issued(data: FlattenDataDict, old: model.Package | None) -> None:

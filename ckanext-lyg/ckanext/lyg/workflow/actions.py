@@ -533,11 +533,26 @@ def _pending_review(data_dict: DataDict, context: Context, action: str) -> model
 
 def _site_context() -> dict[str, Any]:
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-    return {"user": site_user["name"], "defer_commit": True}
+    return {"user": site_user["name"]}
+
+
+def _patch_entry(patch: dict[str, Any]) -> None:
+    """Apply the decision to the entry as the site user (the reviewer may not
+    edit the department's entries; the audit row names the reviewer).
+
+    ``package_patch`` commits: the review row, audit row and notice written
+    before it commit with the entry, and a rule error rolls them all back.
+    (CKAN 2.12's ``package_update`` drops its changes under ``defer_commit``.)
+    """
+    try:
+        tk.get_action("package_patch")(_site_context(), patch)
+    except tk.ValidationError as err:
+        model.Session.rollback()
+        raise tk.ValidationError(dict(err.error_dict)) from None
 
 
 def _review_decided(context: Context, pkg: model.Package, decision: str, reason: str,
-                    share_type: str | None) -> dict[str, Any]:
+                    share_type: str | None, patch: dict[str, Any]) -> dict[str, Any]:
     user = _actor(context)
     basis = (pkg.extras or {}).get("share_basis", "")
     review_id = str(uuid.uuid4())
@@ -562,7 +577,8 @@ def _review_decided(context: Context, pkg: model.Package, decision: str, reason:
     outbox = notify.Outbox()
     if pkg.owner_org:
         outbox.add(notify.department_addresses(pkg.owner_org), message, params)
-    _commit(context, outbox)
+    _patch_entry(patch)  # commits the decision with the entry
+    outbox.send()
     return {"id": review_id, "package_id": pkg.id, "decision": decision, "share_type": share_type,
             "reason": reason}
 
@@ -578,12 +594,8 @@ def lyg_share_review_confirm(context: Context, data_dict: DataDict) -> dict[str,
     errors: dict[str, list[str]] = {}
     reason = _required_text(data_dict, "reason", errors, required=False)
     _fail(errors)
-    try:
-        tk.get_action("package_patch")(_site_context(), {"id": pkg.id, "share_review": "confirmed"})
-    except tk.ValidationError:
-        model.Session.rollback()
-        raise
-    return _review_decided(context, pkg, "confirmed", reason, None)
+    return _review_decided(context, pkg, "confirmed", reason, None,
+                           {"id": pkg.id, "share_review": "confirmed"})
 
 
 REJECT_FIELDS = ("share_condition", "share_mode_class", "share_mode_type")
@@ -615,12 +627,7 @@ def lyg_share_review_reject(context: Context, data_dict: DataDict) -> dict[str, 
         if value:
             patch[key] = value
     _fail(errors)
-    try:
-        tk.get_action("package_patch")(_site_context(), patch)
-    except tk.ValidationError as err:
-        model.Session.rollback()
-        raise tk.ValidationError({k: v for k, v in err.error_dict.items()}) from None
-    return _review_decided(context, pkg, "rejected", reason, share_type)
+    return _review_decided(context, pkg, "rejected", reason, share_type, patch)
 
 
 @tk.side_effect_free
