@@ -260,12 +260,7 @@ class LygHarvesterBase(HarvesterBase):
             return claimed
         result: bool | str = False
         try:
-            if not self._source_active(obj.harvest_source_id):
-                result = self._object_error(
-                    obj, N_("Record {guid}: the harvest source was deleted while its job ran: not imported"),
-                    guid=obj.guid,
-                )
-            elif status == WITHDRAW:
+            if status == WITHDRAW:
                 result = self._withdraw(obj)
             else:
                 result = self._import(obj)
@@ -293,9 +288,11 @@ class LygHarvesterBase(HarvesterBase):
             .values(value=token)
             .execution_options(synchronize_session=False)
         ).rowcount
-        model.Session.commit()
+        # Not committed: the row stays locked until this import commits, so a
+        # second worker's claim waits for it and then finds the result.
         if taken:
             return CLAIMED
+        model.Session.rollback()
         query = model.Session.query(HarvestObjectExtra.value).filter(
             HarvestObjectExtra.harvest_object_id == obj.id, HarvestObjectExtra.key == "claim"
         )
@@ -316,14 +313,18 @@ class LygHarvesterBase(HarvesterBase):
         )
 
     def _release(self, obj, result: bool | str) -> None:
-        model.Session.rollback()
         value = "done:" + ("unchanged" if result == "unchanged" else "true" if result else "false")
-        model.Session.execute(
+        statement = (
             sa.update(HarvestObjectExtra)
             .where(HarvestObjectExtra.harvest_object_id == obj.id, HarvestObjectExtra.key == "claim")
             .values(value=value)
             .execution_options(synchronize_session=False)
         )
+        try:
+            model.Session.execute(statement)
+        except sa.exc.DBAPIError:  # the import left the transaction failed
+            model.Session.rollback()
+            model.Session.execute(statement)
         model.Session.commit()
 
     def _import(self, obj) -> bool:
@@ -409,7 +410,6 @@ class LygHarvesterBase(HarvesterBase):
             {"source": obj.harvest_source_id, "guid": obj.guid},
         )
         if not self._source_active(obj.harvest_source_id, lock=True):
-            model.Session.rollback()
             return self._object_error(
                 obj, N_("Record {guid}: the harvest source was deleted while its job ran: not imported"),
                 guid=obj.guid,
@@ -448,6 +448,8 @@ class LygHarvesterBase(HarvesterBase):
             dataset["name"] = self._ensure_name_is_unique(wanted)
             dataset["id"] = str(uuid.uuid4())
             action = "package_create"
+        # A savepoint: a refused record rolls back to here, keeping the claim.
+        savepoint = model.Session.begin_nested()
         try:
             model.Session.query(HarvestObject).filter(
                 HarvestObject.harvest_source_id == obj.harvest_source_id,
@@ -459,10 +461,13 @@ class LygHarvesterBase(HarvesterBase):
             obj.add()
             model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
             model.Session.flush()
-            tk.get_action(action)(context, dataset)
+            tk.get_action(action)(context, dataset)  # validates, indexes and commits
             model.Session.commit()
         except tk.ValidationError as err:
-            model.Session.rollback()
+            if savepoint.is_active:
+                savepoint.rollback()
+            else:
+                model.Session.rollback()
             return self._object_error(
                 obj,
                 N_("Record {guid} breaks the catalog rules, not saved: {errors}"),
@@ -482,6 +487,11 @@ class LygHarvesterBase(HarvesterBase):
         """The record is gone from the source: its entry is deleted (withdrawn) —
         unless another record of the source took the entry over (a row that got
         its 信息资源代码 and is now identified by it)."""
+        if not self._source_active(obj.harvest_source_id, lock=True):
+            return self._object_error(
+                obj, N_("Record {guid}: the harvest source was deleted while its job ran: not imported"),
+                guid=obj.guid,
+            )
         taken_over = (
             model.Session.query(HarvestObject.id)
             .filter(
