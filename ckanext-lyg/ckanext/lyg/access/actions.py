@@ -1,5 +1,197 @@
-"""Actions of ``ckanext.lyg.access`` (re-exported by ``logic/action.py``)."""
+"""Actions of ``ckanext.lyg.access`` (re-exported by ``logic/action.py``).
+
+* ``lyg_roles_show`` / ``lyg_roles_update`` — the data-authority and
+  secrecy-reviewer roles (config lists are fixed, page lists are editable by
+  sysadmins; every change audited);
+* ``lyg_audit_list`` — the audit log, for the data authority;
+* chained ``package_autocomplete``, ``group_list``, ``organization_list``:
+  CKAN skips permission labels for sysadmins there; on the public portal a
+  sysadmin is shown the public column like everyone else;
+* chained activity lists: activities of entries the rule hides *now* are
+  dropped (CKAN keeps the labels an activity had when it was written).
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan import authz, model
+from ckan.lib.dictization import model_dictize
+from ckan.types import Action, Context, DataDict
+from ckanext.lyg import portal
+from ckanext.lyg.access import audit, roles, rule
+
+__all__ = ["lyg_roles_show", "lyg_roles_update", "lyg_audit_list",
+           "package_autocomplete", "group_list", "organization_list",
+           "user_activity_list", "organization_activity_list", "group_activity_list",
+           "recently_changed_packages_activity_list", "dashboard_activity_list"]
+
+
+@tk.side_effect_free
+def lyg_roles_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Who holds the roles of ``spec/access.md``.
+
+    :returns: ``{role: {"config": [names], "page": [names]}}`` for the roles
+        ``data_authority`` and ``secrecy_reviewer`` (sysadmins are the data
+        authority too and are not listed)
+    """
+    tk.check_access("lyg_roles_show", context, data_dict)
+    return {role: {"config": roles.configured_users(role), "page": roles.page_users(role)}
+            for role in roles.ROLES}
+
+
+def lyg_roles_update(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Set the users a role is given on the admin page (sysadmins only; audited).
+
+    :param role: ``data_authority`` or ``secrecy_reviewer``
+    :param users: user names (a list, or a string of names separated by spaces,
+        commas or new lines); every name must be an existing user
+    :returns: ``{"role", "users", "added", "removed"}``
+    """
+    tk.check_access("lyg_roles_update", context, data_dict)
+    role = data_dict.get("role")
+    if role not in roles.ROLES:
+        raise tk.ValidationError({"role": [tk._("Unknown role: use data_authority or secrecy_reviewer")]})
+    users = data_dict.get("users") or []
+    if isinstance(users, str):
+        users = users.replace(",", " ").split()
+    if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
+        raise tk.ValidationError({"users": [tk._("Give a list of user names")]})
+    unknown = [u for u in users if model.User.get(u) is None]
+    if unknown:
+        raise tk.ValidationError({"users": [tk._("No such user: {names}").format(names=", ".join(unknown))]})
+    names = [model.User.get(u).name for u in users]
+    added, removed = roles.set_page_users(role, names)
+    actor = context.get("user")
+    for name, event in [(n, audit.ROLE_GRANT) for n in added] + [(n, audit.ROLE_REVOKE) for n in removed]:
+        audit.record(event, actor=actor, object_type="user", object_id=model.User.get(name).id
+                     if model.User.get(name) else name, detail={"role": role, "user": name})
+    if not context.get("defer_commit"):
+        model.Session.commit()
+    roles.forget()
+    return {"role": role, "users": roles.page_users(role), "added": added, "removed": removed}
+
+
+@tk.side_effect_free
+def lyg_audit_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The audit log, newest first (data authority only).
+
+    :param event, actor, portal, object_type, object_id, package_id: exact filters
+    :param since, until: ISO dates (``until`` excluded)
+    :param limit: rows per page (default 100, at most 1000); :param offset:
+    :returns: ``{"count": total, "results": [rows]}``
+    """
+    tk.check_access("lyg_audit_list", context, data_dict)
+    try:
+        limit = min(int(data_dict.get("limit", 100)), 1000)
+        offset = max(int(data_dict.get("offset", 0)), 0)
+    except (TypeError, ValueError):
+        raise tk.ValidationError({"limit": [tk._("Must be a whole number")]}) from None
+    filters = _filters(data_dict)
+    total, rows = audit.query(filters, limit=limit, offset=offset)
+    return {"count": total, "results": rows}
+
+
+def _filters(data_dict: DataDict) -> dict[str, Any]:
+    import datetime as dt
+
+    filters = {k: data_dict.get(k) for k in ("event", "actor", "portal", "object_type",
+                                              "object_id", "package_id") if data_dict.get(k)}
+    for key in ("since", "until"):
+        value = data_dict.get(key)
+        if value:
+            try:
+                filters[key] = dt.date.fromisoformat(str(value)[:10])
+            except ValueError:
+                raise tk.ValidationError({key: [tk._("Use a date like 2026-01-31")]}) from None
+    return filters
+
+
+# --- the public column for sysadmins on the public portal ---
+
+
+def _public_sysadmin(context: Context) -> bool:
+    if context.get("ignore_auth") or not rule.active() or portal.current() != "public":
+        return False
+    user = context.get("user")
+    return bool(user) and authz.is_sysadmin(user)
+
+
+@tk.chained_action
+@tk.side_effect_free
+def package_autocomplete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    results = up_func(context, data_dict)
+    if _public_sysadmin(context):
+        v = rule.viewer(context.get("user"))
+        results = [r for r in results if rule.level(r["name"], v=v) != rule.NONE]
+    return results
+
+
+def _with_public_counts(context: Context, data_dict: DataDict, result: Any) -> Any:
+    if not _public_sysadmin(context) or not isinstance(result, list):
+        return result
+    if not any(isinstance(g, dict) and "package_count" in g for g in result):
+        return result
+    counts = model_dictize.get_group_dataset_counts(fq="entity_type:package",
+                                                    permissions_labels=[rule.PUBLIC])
+    for group in result:
+        if isinstance(group, dict) and "package_count" in group:
+            field = "owner_org" if group.get("is_organization") else "groups"
+            by = counts.get(field, {})
+            group["package_count"] = by.get(group["id"], by.get(group.get("name"), 0))
+    return result
+
+
+@tk.chained_action
+@tk.side_effect_free
+def group_list(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    return _with_public_counts(context, data_dict, up_func(context, data_dict))
+
+
+@tk.chained_action
+@tk.side_effect_free
+def organization_list(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    return _with_public_counts(context, data_dict, up_func(context, data_dict))
+
+
+def _filter_activities(context: Context, activities: Any) -> Any:
+    """Drop activities of entries the rule hides now: CKAN filters by the labels
+    an activity got when it was written (an entry since made not shared would
+    still show) and not at all for sysadmins."""
+    if context.get("ignore_auth") or not rule.active() or not isinstance(activities, list):
+        return activities
+    v = rule.viewer(context.get("auth_user_obj") or context.get("user"))
+    levels: dict[str, str] = {}
+    kept = []
+    for act in activities:
+        pkg_id = act.get("object_id") if "package" in str(act.get("activity_type", "")) else None
+        if pkg_id:
+            if pkg_id not in levels:
+                pkg = model.Package.get(pkg_id)
+                levels[pkg_id] = rule.decide(rule.entry(pkg), v) if pkg is not None else rule.NONE
+            if levels[pkg_id] == rule.NONE:
+                continue
+        kept.append(act)
+    return kept
+
+
+def _activity_chain(name: str) -> Action:
+    @tk.chained_action
+    @tk.side_effect_free
+    def chained(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+        return _filter_activities(context, up_func(context, data_dict))
+
+    chained.__name__ = name
+    chained.__doc__ = f"CKAN's ``{name}``; on the public portal without the entries the rule hides."
+    return chained
+
+
+user_activity_list = _activity_chain("user_activity_list")
+organization_activity_list = _activity_chain("organization_activity_list")
+group_activity_list = _activity_chain("group_activity_list")
+recently_changed_packages_activity_list = _activity_chain("recently_changed_packages_activity_list")
+dashboard_activity_list = _activity_chain("dashboard_activity_list")
+# registered only when the activity plugin is loaded (access/registry.py)
+ACTIVITY = ("user_activity_list", "organization_activity_list", "group_activity_list",
+            "recently_changed_packages_activity_list", "dashboard_activity_list")

@@ -41,15 +41,16 @@ def user_name(user: UserLike) -> str:
         return ""
     if isinstance(user, str):
         return user
+    if getattr(user, "is_anonymous", False) is True:
+        return ""  # flask-login's anonymous user (current_user)
     return getattr(user, "name", "") or ""
 
 
 def _user_obj(user: UserLike) -> model.User | None:
-    if user is None or user == "":
-        return None
     if isinstance(user, model.User):
         return user
-    return model.User.get(user_name(user))
+    name = user_name(user)
+    return model.User.get(name) if name else None
 
 
 def configured_users(role: str) -> list[str]:
