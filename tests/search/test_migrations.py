@@ -36,7 +36,12 @@ def test_upgrade_from_the_first_schema_keeps_and_completes_existing_rows(cli):
     assert model.Session.execute(sa.text("SELECT count(*) FROM lyg_search_doc")).scalar() == 1
     model.Session.remove()
     run(cli, "db", "upgrade", "-p", "lyg_search")
-    assert {"terms", "tsv_head", "tsv_title"} <= columns()
+    assert {"terms", "tsv_head", "tsv_title", "facets"} <= columns()
+    # 0006 counted the rows already there
+    sigs = model.Session.execute(sa.text("SELECT sum(n) FROM lyg_search_sig")).scalar()
+    tags = model.Session.execute(sa.text(
+        "SELECT sum(n) FROM lyg_search_sig_facet WHERE key = E'tags\\x1f宏观经济'")).scalar()
+    assert (sigs, tags) == (1, 1)
     # the upgraded row answers exact matches, facets, title search and ranking
     res = call_action("package_search", q="title:生产总值",
                       **{"facet.field": '["tags","organization"]'})

@@ -25,7 +25,7 @@ from ckan import model
 from ckan.lib.search.common import SearchError, SearchQueryError
 from sqlalchemy.exc import DBAPIError
 
-from . import cache, spatial, store
+from . import cache, spatial, store, summary
 from . import fields as F
 from .query import QueryError, Sql, Translator, _join
 
@@ -274,6 +274,15 @@ class PostgresSolr:
             else:
                 facets["facet_fields"][ff] = list(values)
         page_ids: list[str] | None = None
+        if (count is None or missing) and summary.can_answer(conn, where, missing):
+            # Filters on the signature columns only (``*:*`` pages, a
+            # department's page): count and facets from the running counts.
+            count, computed = summary.count_and_facets(conn, where, missing, limit, mincount)
+            cache.put(("count", *key), count)
+            for ff, values in computed.items():
+                cache.put(("facet", ff, limit, mincount, *key), values)
+                facets["facet_fields"][ff] = list(values)
+            missing = []
         if count is None and not missing and not plan.ranked:
             # Only a count, and an order an index can serve (dates, titles,
             # names): count, then read the page straight off that index.
@@ -317,7 +326,7 @@ class PostgresSolr:
         # Only what the count, the page's order and the facets read.
         order, oparams = plan.order("h.", Sql("h.score"))
         read = set(re.findall(r"\bh\.([a-z_]+)", " ".join(order)))
-        read |= {F.COLUMNS.get(f, F.ARRAY_COLUMNS.get(f, "d.terms"))[2:] for f in fields}
+        read |= {F.COLUMNS.get(f, F.ARRAY_COLUMNS.get(f, "d.facets"))[2:] for f in fields}
         read -= {"index_id", "score"}
         hits_cols = ["d.index_id", f"({plan.score.sql}) AS score",
                      *(f"d.{c} AS {c}" for c in sorted(read))]
@@ -329,41 +338,42 @@ class PostgresSolr:
                 f"ORDER BY {', '.join(order)} LIMIT %s OFFSET %s)"
             )
             params.extend([*oparams, rows, start])
+        keyed = [ff for ff in fields if ff not in F.COLUMNS and ff not in F.ARRAY_COLUMNS]
         for i, ff in enumerate(fields):
+            if ff in keyed:
+                continue
             if ff in F.COLUMNS:
                 values = f"SELECT h.{F.COLUMNS[ff][2:]} AS v FROM hits h"
-                vparams: list[Any] = []
-            elif ff in F.ARRAY_COLUMNS:
-                values = f"SELECT unnest(h.{F.ARRAY_COLUMNS[ff][2:]}) AS v FROM hits h"
-                vparams = []
             else:
-                values = (
-                    "SELECT v FROM hits h CROSS JOIN LATERAL jsonb_array_elements_text("
-                    "CASE jsonb_typeof(h.terms->%s) WHEN 'array' THEN h.terms->%s "
-                    "WHEN 'string' THEN jsonb_build_array(h.terms->%s) ELSE '[]'::jsonb END) v"
-                )
-                vparams = [ff, ff, ff]
+                values = f"SELECT unnest(h.{F.ARRAY_COLUMNS[ff][2:]}) AS v FROM hits h"
             lim = " LIMIT %s" if limit >= 0 else ""
             parts.append(
                 f"(SELECT {i} AS i, v, count(*) AS c FROM ({values}) f "
                 "WHERE v IS NOT NULL AND v <> '' GROUP BY v HAVING count(*) >= %s "
                 f"ORDER BY c DESC, v{lim})"
             )
-            params.extend([*vparams, mincount])
+            params.append(mincount)
+            if limit >= 0:
+                params.append(min(limit, MAX_FACET_LIMIT))
+        if keyed:
+            # every keyed field in one pass over the hits' facet keys
+            counted = ("SELECT k, count(*) AS c FROM (SELECT unnest(h.facets) AS k FROM hits h) u "
+                       "WHERE split_part(k, E'\\x1f', 1) = ANY(%s) GROUP BY k HAVING count(*) >= %s")
+            parts.append(summary.top_keys(counted, limit))
+            params.extend([keyed, mincount])
             if limit >= 0:
                 params.append(min(limit, MAX_FACET_LIMIT))
         sql = (f"WITH hits AS MATERIALIZED (SELECT {', '.join(hits_cols)} FROM {store.TABLE} d "
                f"WHERE {where.sql}) " + " UNION ALL ".join(parts))
-        count = 0
         out: dict[str, list[Any]] = {ff: [] for ff in fields}
         page: list[str] = []
+        rows = []
         for i, v, c in conn.exec_driver_sql(sql, tuple(params)):
-            if i == -1:
-                count = int(c)
-            elif i == -2:
+            if i == -2:
                 page.append(v)
             else:
-                out[fields[i]].extend([v if isinstance(v, str) else str(v), int(c)])
+                rows.append((i, v, c))
+        count = summary.read_rows(rows, fields, out) or 0
         return count, out, page
 
     def _fetch(self, conn: Any, plan: Plan, ids: list[str], fl: list[str]) -> list[dict]:

@@ -33,6 +33,12 @@ ELEMS = (
     "WHEN 'string' THEN jsonb_build_array(d.terms->%s) ELSE '[]'::jsonb END)"
 )
 LONG_VALUE = 256
+# Facet keys: ``field<US>value`` (migration 0006 builds them from ``terms``).
+FACET_SEP = "\x1f"
+
+
+def facet_key(field: str, value: str) -> str:
+    return f"{field}{FACET_SEP}{value}"
 NUMERIC_RE = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 MAX_CLAUSES = 1024
 
@@ -328,7 +334,9 @@ class Translator:
                 name, values = same
                 if name in F.ARRAY_COLUMNS:
                     return Sql(f"{F.ARRAY_COLUMNS[name]} && %s::text[]", [values])
-                return Sql(f"{F.COLUMNS[name]} = ANY(%s)", [values])
+                if name in F.COLUMNS:
+                    return Sql(f"{F.COLUMNS[name]} = ANY(%s)", [values])
+                return Sql("d.facets && %s::text[]", [[facet_key(name, v) for v in values]])
         occurs: list[list[Any]] = []  # [occur, node]
         for conj, child in seq:
             mod = None
@@ -357,7 +365,8 @@ class Translator:
         return _join(parts, "AND")
 
     def _same_field_values(self, children: list[T.Item], fld: str):
-        """``f:a OR f:b OR …`` on one exact-match column: its values, else None."""
+        """``f:a OR f:b OR …`` on one exact-match field (a column, or short
+        values matched as facet keys): its values, else None."""
         name = None
         values: list[str] = []
         for child in children:
@@ -370,7 +379,10 @@ class Translator:
                 v = unescape(child.value)
             else:
                 return None
-            if F.field_type(f) != F.STRING or (f not in F.COLUMNS and f not in F.ARRAY_COLUMNS):
+            if F.field_type(f) != F.STRING:
+                return None
+            if f not in F.COLUMNS and f not in F.ARRAY_COLUMNS and (
+                    not v or len(v) > LONG_VALUE or FACET_SEP in f):
                 return None
             if name not in (None, f):
                 return None
@@ -413,9 +425,11 @@ class Translator:
         if wildcard:
             return Sql(f"EXISTS (SELECT 1 FROM {ELEMS} v WHERE v LIKE %s)",
                        [fld, fld, fld, _like_pattern(value)])
-        col = "d.terms" if len(value) <= LONG_VALUE else "d.doc"
+        if len(value) <= LONG_VALUE and value and FACET_SEP not in fld:
+            # short values are facet keys (``field<US>value``, GIN-indexed)
+            return Sql("d.facets @> ARRAY[%s]::text[]", [facet_key(fld, value)])
         return Sql(
-            f"({col} @> %s::jsonb OR {col} @> %s::jsonb)",
+            "(d.doc @> %s::jsonb OR d.doc @> %s::jsonb)",
             [json.dumps({fld: value}, ensure_ascii=False),
              json.dumps({fld: [value]}, ensure_ascii=False)],
         )
