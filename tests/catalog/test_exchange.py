@@ -66,12 +66,21 @@ def test_round_trip_preserves_every_field(seeded, tmp_path, suffix):
     assert after == seeded
     again = exchange.import_file(path, site())
     assert (again.created, again.updated, again.unchanged, again.problems) == (0, 0, ENTRIES, [])
-    rows = exchange.parse(*exchange.read(path), [])
-    assert set(exchange._existing(rows, site(), chunk=5)) == set(seeded)  # found by search
 
 
-def test_command_line(seeded, tmp_path, cli):
-    """Last in its test: ``ckan`` commands reload the plugins of test.ini."""
+def catalog_ini(tmp_path, ckan_config) -> str:
+    """test.ini with the catalog schema plugins, for ``ckan`` commands (which
+    load the plugins of their ini file, not the test's)."""
+    plugins = ckan_config["ckan.plugins"]
+    path = tmp_path / "catalog.ini"
+    path.write_text(f"[app:main]\nuse = config:{ckan_config['__file__']}\n"
+                    f"ckan.plugins = {plugins if isinstance(plugins, str) else ' '.join(plugins)}\n")
+    return str(path)
+
+
+def test_command_line(seeded, tmp_path, cli, ckan_config):
+    """Last in its test: ``ckan`` commands reload the plugins of their ini."""
+    cli.env["CKAN_INI"] = catalog_ini(tmp_path, ckan_config)
     path = tmp_path / "catalog.xlsx"
     result = cli.invoke(ckan_cli, ["lyg", "catalog", "export", str(path)])
     assert result.exit_code == 0, result.output

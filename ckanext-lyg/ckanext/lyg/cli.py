@@ -79,7 +79,8 @@ def export_catalog(path: str, fmt: str | None, organization: str, query: str, fq
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check every row and report; change nothing.")
 @click.option("--user", default="", help="Import as this user (default: the site user).")
-def import_catalog(path: str, dry_run: bool, user: str) -> None:
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def import_catalog(path: str, dry_run: bool, user: str, quiet: bool) -> None:
     """Import a workbook, CSV or JSON file: valid rows are applied, the others reported.
 
     Rows are matched to entries by 信息资源代码, so importing the same file
@@ -88,7 +89,7 @@ def import_catalog(path: str, dry_run: bool, user: str) -> None:
     from ckanext.lyg.catalog import exchange
 
     context = {"user": user} if user else _site_context()
-    report = exchange.import_file(path, context, dry_run=dry_run)
+    report = exchange.import_file(path, context, dry_run=dry_run, progress=not quiet)
     for problem in report.problems:
         click.echo(str(problem))
     click.secho(report.summary(), fg="yellow" if report.problems else "green")

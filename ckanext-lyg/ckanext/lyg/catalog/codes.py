@@ -10,6 +10,8 @@ moves the sequence past it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from ckan import model
 from ckanext.lyg.catalog import rules
@@ -31,6 +33,13 @@ _OWNER = sa.text(
     """
     SELECT id FROM package WHERE extras->>'resource_code' = :code AND state <> 'deleted'
     ORDER BY id LIMIT 1
+    """
+)
+_OWNERS = sa.text(
+    """
+    SELECT extras->>'resource_code', id FROM package
+    WHERE extras->>'resource_code' = ANY(:codes) AND state <> 'deleted'
+    ORDER BY id
     """
 )
 
@@ -57,6 +66,17 @@ def owner(code: str) -> str | None:
     """The id of the (not deleted) dataset holding ``code``, or None."""
     row = model.Session.execute(_OWNER, {"code": code}).first()
     return row[0] if row else None
+
+
+def owners(codes: Iterable[str]) -> dict[str, str]:
+    """``owner`` of many codes in one query (index ``lyg_package_resource_code``):
+    code → dataset id, for the codes that are in use."""
+    wanted = sorted({c for c in codes if c})
+    found: dict[str, str] = {}
+    if wanted:
+        for code, package_id in model.Session.execute(_OWNERS, {"codes": wanted}):
+            found.setdefault(code, package_id)
+    return found
 
 
 def reset() -> None:

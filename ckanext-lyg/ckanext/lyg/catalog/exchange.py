@@ -9,11 +9,13 @@ English) or API values.
 
 Import applies every valid row and reports the others (row, column,
 message): entries are independent records, and one department's typo
-should not hold back the rest of a city-wide workbook. Each row is one
-transaction (``package_create``/``package_patch``: the same validation as
-the form and the API). Rows are matched to entries by 信息资源代码, so
-re-importing a file changes nothing; a row without a code is a new entry
-and gets one. A dry run runs the same actions and rolls each row back.
+should not hold back the rest of a city-wide workbook. Rows are written by
+:mod:`.bulk` in batches, with the same schema, rules and end state as
+``package_create``/``package_patch`` (the form's and the API's validation);
+a row that fails is reported and leaves nothing behind. Rows are matched to
+entries by 信息资源代码, so re-importing a file changes nothing (unchanged rows
+are detected before anything is written); a row without a code is a new
+entry and gets one. A dry run does the same and rolls every batch back.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import csv
 import datetime as dt
 import io
 import json
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan import model
 from ckanext.lyg import reference, uscc
-from ckanext.lyg.catalog import codes, rules
+from ckanext.lyg.catalog import bulk, rules
 
 
 def N_(message: str) -> str:
@@ -431,8 +432,8 @@ def to_data_dict(row: Row, problems: list[Problem],
                                 tk._("No department with this name or unified social credit code")))
     elif cache[key] is not None:
         data["owner_org"] = cache[key]
-    if not data.get("name"):  # a new entry without a URL name gets a random one
-        data["name"] = f"lyg-{uuid.uuid4().hex[:12]}"
+    if not data.get("name"):  # a new entry gets a random one (bulk.write); an entry keeps its own
+        data.pop("name", None)
     data["info_items"] = [_item(item, problems) for item in row.items]
     return data
 
@@ -497,37 +498,13 @@ def _flatten_errors(error_dict: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield key, str(messages)
 
 
-def _same(existing: dict[str, Any], data: dict[str, Any]) -> bool:
-    """Whether applying the row would change nothing (compared as exported)."""
-    merged = dict(existing)
-    merged.update({k: v for k, v in data.items() if k not in ("owner_org",)})
-    merged["tags"] = data.get("tags", existing.get("tags"))
-    same_org = data.get("owner_org") in (None, existing.get("owner_org"))
-    return (same_org and entry_row(merged) == entry_row(existing)
-            and item_rows(merged) == item_rows(existing))  # fmt: skip
-
-
-def _existing(rows: list[Row], context: dict[str, Any], chunk: int = 200) -> dict[str, dict[str, Any]]:
-    """The entries the rows' codes name, found by search in chunks (what package_show
-    would give: the index holds the validated dict and is written in the same
-    transaction as the entry)."""
-    wanted = sorted({c for c in (_text(r.cells.get("resource_code")) for r in rows) if rules.parse_code(c)})
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), chunk):
-        terms = " OR ".join(f'"{code}"' for code in wanted[start:start + chunk])
-        result = tk.get_action("package_search")(dict(context), {
-            "fq": f"resource_code:({terms})", "rows": chunk, "include_private": True,
-            "include_drafts": True})  # fmt: skip
-        for pkg in result["results"]:
-            if pkg.get("resource_code"):
-                found[pkg["resource_code"]] = pkg
-    return found
-
-
-def apply(rows: list[Row], context: dict[str, Any], report: Report) -> None:
-    existing_by_code = _existing(rows, context)
+def apply(rows: list[Row], context: dict[str, Any], report: Report, progress: bool = False) -> None:
+    """Check every row's cells, then write the good ones with :func:`bulk.write`
+    (the same schema and rules as ``package_create``, in batches)."""
     seen_codes: dict[str, int] = {}
     org_cache: dict[tuple[str, str], str | None] = {}
+    datas: list[dict[str, Any]] = []
+    numbers: list[int] = []
     for row in rows:
         problems: list[Problem] = []
         data = to_data_dict(row, problems, org_cache)
@@ -543,37 +520,20 @@ def apply(rows: list[Row], context: dict[str, Any], report: Report) -> None:
         if problems:
             report.problems.extend(problems)
             continue
-        existing_id = codes.owner(code) if code else None
-        ctx = dict(context, defer_commit=report.dry_run)
-        try:
-            if existing_id:
-                existing = existing_by_code.get(code)
-                if existing is None or existing.get("id") != existing_id:
-                    existing = tk.get_action("package_show")(dict(context), {"id": existing_id})
-                if _same(existing, data):
-                    report.unchanged += 1
-                    continue
-                data.pop("name", None)
-                tk.get_action("package_patch")(ctx, dict(data, id=existing_id))
-                report.updated += 1
-            else:
-                tk.get_action("package_create")(ctx, data)
-                report.created += 1
-        except tk.ValidationError as err:
-            model.Session.rollback()
-            for key, message in _flatten_errors(err.error_dict):
+        datas.append(data)
+        numbers.append(row.number)
+    result = bulk.write(datas, context, dry_run=report.dry_run, progress=progress)
+    for outcome in result.outcomes:
+        if outcome.action == bulk.FAILED:
+            for key, message in _flatten_errors(outcome.errors):
                 sheet, column = _column_of(key)
-                report.problems.append(Problem(row.number, column, message, sheet))
-        except tk.NotAuthorized as err:
-            model.Session.rollback()
-            message = str(err) or tk._("Not authorized")
-            report.problems.append(Problem(row.number, HEADER["owner_org"], message))
-        finally:
-            if report.dry_run:
-                model.Session.rollback()
+                report.problems.append(Problem(numbers[outcome.row], column, message, sheet))
+        else:
+            setattr(report, outcome.action, getattr(report, outcome.action) + 1)
 
 
-def import_file(path: str | Path, context: dict[str, Any], dry_run: bool = False) -> Report:
+def import_file(path: str | Path, context: dict[str, Any], dry_run: bool = False,
+                progress: bool = False) -> Report:
     """Import a workbook, CSV or JSON file (see the module docstring)."""
     report = Report(dry_run=dry_run)
     try:
@@ -587,5 +547,5 @@ def import_file(path: str | Path, context: dict[str, Any], dry_run: bool = False
     if len(rows) > tk.config.get("ckanext.lyg.import_max_rows"):
         report.problems.append(Problem(0, "", tk._("Too many rows")))
         return report
-    apply(rows, context, report)
+    apply(rows, context, report, progress=progress)
     return report

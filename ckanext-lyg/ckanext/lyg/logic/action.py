@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, ActionResult, Context, DataDict
-from ckanext.lyg.catalog import codes
+from ckanext.lyg.catalog import codes, subfields
 from ckanext.lyg.logic import schema
 
 __all__ = ["lyg_catalog_show_by_code", "package_create", "package_update"]
@@ -14,7 +14,9 @@ STRUCTURED = ("info_items",)
 
 def _check_structure(data_dict: DataDict) -> None:
     """Repeating fields must be lists of records: CKAN's validation would
-    otherwise stop with a DataError instead of a field error."""
+    otherwise stop with a DataError instead of a field error. Form rows
+    (``info_items-<n>-name``) become a list in row order first."""
+    subfields.expand(data_dict)
     for key in STRUCTURED:
         value = data_dict.get(key)
         if value is None and key in data_dict:

@@ -62,6 +62,7 @@
     var groups = document.querySelectorAll('.scheming-subfield-group[data-field="info_items"]');
     Array.prototype.forEach.call(groups, function (group, n) {
       group.setAttribute("data-group-index", n);
+      if (window.jQuery) { window.jQuery(group).data("groupIndex", n); }  /* scheming's add reads it */
       group.querySelectorAll("[name^='info_items-']").forEach(function (input) {
         input.name = input.name.replace(/^info_items-\d+-/, "info_items-" + n + "-");
         if (input.id) { input.id = input.id.replace(/^field-info_items-\d+-/, "field-info_items-" + n + "-"); }
@@ -96,6 +97,7 @@
     rules();
   });
   document.addEventListener("input", rules);
-  document.addEventListener("click", function () { setTimeout(function () { addMoveButtons(); rules(); }, 0); });
+  /* after scheming's add/remove and our moves: rows numbered 0, 1, … in page order */
+  document.addEventListener("click", function () { setTimeout(function () { renumber(); addMoveButtons(); rules(); }, 0); });
   document.addEventListener("DOMContentLoaded", function () { filterCodes(); rules(); addMoveButtons(); });
 })();

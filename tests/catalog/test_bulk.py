@@ -1,0 +1,191 @@
+"""The bulk writer (``catalog/bulk.py``): the same end state as the actions,
+unchanged rows found before any write, bad rows reported, failed batches
+written again row by row, dry runs."""
+
+from __future__ import annotations
+
+import pytest
+from ckan import model
+from ckan.tests import factories
+from ckan.tests.helpers import call_action
+from ckanext.lyg.catalog import bulk, rules
+
+from .conftest import entry
+
+# differ between two entries made from the same row (identity and time)
+VOLATILE = {"id", "name", "resource_code", "metadata_created", "metadata_modified"}
+
+
+def _row(org, **kw):
+    return dict(entry(**kw), owner_org=org["id"], tag_string="人口,户籍")
+
+
+def _show(name):
+    return call_action("package_show", id=name)
+
+
+def _hit(name):
+    result = call_action("package_search", fq=f"name:{name}", include_private=True)
+    assert result["count"] == 1
+    return result["results"][0]
+
+
+def _activities(package_id):
+    """The entry's activities, newest first (read from the table: the list
+    action hides activities from anonymous callers)."""
+    from ckanext.activity.model import Activity
+
+    return [{"id": a.id, "activity_type": a.activity_type, "user_id": a.user_id, "data": a.data}
+            for a in model.Session.query(Activity).filter(Activity.object_id == package_id)
+            .order_by(Activity.timestamp.desc())]
+
+
+def _memberships(package_id):
+    return {
+        (name, capacity) for name, capacity in model.Session.query(model.Group.name, model.Member.capacity)
+        .join(model.Member, model.Member.group_id == model.Group.id)
+        .filter(model.Member.table_id == package_id, model.Member.state == "active")
+    }  # fmt: skip
+
+
+def _without(d, keys=VOLATILE):
+    return {k: v for k, v in d.items() if k not in keys}
+
+
+@pytest.fixture
+def world(clean_db, clean_index, sysadmin, org):
+    factories.Group(name="population")
+    return {"user": sysadmin, "org": org, "context": {"user": sysadmin["name"]}}
+
+
+def test_same_end_state_as_package_create(world):
+    org, ctx = world["org"], world["context"]
+    row = _row(org, related_codes=None, data_level="重要", temporal_start="2020-01-01")
+    by_action = call_action("package_create", context=dict(ctx), name="by-action", **row)
+    report = bulk.write([dict(row, name="by-bulk")], ctx)
+    assert [(o.action, o.errors) for o in report.outcomes] == [(bulk.CREATED, {})]
+    action_pkg, bulk_pkg = _show("by-action"), _show("by-bulk")
+
+    # package_show, field by field
+    assert set(action_pkg) == set(bulk_pkg)
+    for key in set(action_pkg) - VOLATILE:
+        assert bulk_pkg[key] == action_pkg[key], key
+    # the resource code: assigned from the same class sequence, the next number
+    assert rules.parse_code(action_pkg["resource_code"]) == ("101001", 1)
+    assert rules.parse_code(bulk_pkg["resource_code"]) == ("101001", 2)
+    assert report.outcomes[0].resource_code == bulk_pkg["resource_code"]
+    # the search hit (the index document as package_search returns it)
+    action_hit, bulk_hit = _hit("by-action"), _hit("by-bulk")
+    assert _without(bulk_hit) == _without(action_hit)
+    found = call_action("package_search", q=f'resource_code:"{bulk_pkg["resource_code"]}"')["results"]
+    assert [p["name"] for p in found] == ["by-bulk"]
+    # groups (classification group and organization membership)
+    assert _memberships(bulk_pkg["id"]) == _memberships(by_action["id"])
+    assert ("population", "public") in _memberships(bulk_pkg["id"])
+    # the activity stream: one "new package" activity by the same user, holding the entry
+    action_acts, bulk_acts = _activities(by_action["id"]), _activities(bulk_pkg["id"])
+    assert [a["activity_type"] for a in bulk_acts] == ["new package"]
+    assert [a["activity_type"] for a in action_acts] == ["new package"]
+    assert bulk_acts[0]["user_id"] == action_acts[0]["user_id"] == world["user"]["id"]
+    stored = bulk_acts[0]["data"]["package"]
+    assert _without(stored) == _without(action_acts[0]["data"]["package"])
+    assert stored["resource_code"] == bulk_pkg["resource_code"]
+
+
+def test_unchanged_rows_write_nothing(world):
+    org, ctx = world["org"], world["context"]
+    rows = [_row(org, name=f"e{n}", title=f"条目{n}") for n in range(3)]
+    first = bulk.write(rows, ctx)
+    assert first.created == 3
+    codes = [o.resource_code for o in first.outcomes]
+    before = {n: _show(f"e{n}") for n in range(3)}
+    # the same rows again, matched by resource code (as the import does)
+    again = bulk.write([dict(r, resource_code=c) for r, c in zip(rows, codes, strict=True)], ctx)
+    assert [o.action for o in again.outcomes] == [bulk.UNCHANGED] * 3
+    for n in range(3):
+        assert _show(f"e{n}") == before[n]  # not even metadata_modified moved
+        assert len(_activities(before[n]["id"])) == 1
+
+
+def test_update_patches_the_entry(world):
+    org, ctx = world["org"], world["context"]
+    pkg = call_action("package_create", context=dict(ctx), name="with-file",
+                      resources=[{"url": "http://example.com/a.csv", "name": "数据"}], **_row(org))
+    report = bulk.write([{"resource_code": pkg["resource_code"], "title": "新的名称",
+                          "update_cycle": "每月"}], ctx)
+    assert [o.action for o in report.outcomes] == [bulk.UPDATED]
+    after = _show("with-file")
+    assert after["title"] == "新的名称" and after["update_cycle"] == "每月"
+    assert after["resource_code"] == pkg["resource_code"]  # never changes
+    assert [r["url"] for r in after["resources"]] == ["http://example.com/a.csv"]  # kept
+    assert after["info_items"] == pkg["info_items"] and after["tags"] == pkg["tags"]
+    assert _hit("with-file")["title"] == "新的名称"
+    assert [a["activity_type"] for a in _activities(pkg["id"])] == ["changed package", "new package"]
+    # updating by id works the same way
+    report = bulk.write([{"id": pkg["id"], "title": "又改了"}], ctx)
+    assert report.updated == 1 and _show("with-file")["title"] == "又改了"
+
+
+def test_bad_rows_reported_the_others_written(world):
+    org, ctx = world["org"], world["context"]
+    rows = [
+        _row(org, name="good-1"),
+        _row(org, name="bad-rule", share_type="none", open_type="unconditional", share_basis="《保密法》"),
+        _row(org, name="bad-code", catalog_item="99"),
+        _row(org, name="good-2"),
+    ]
+    report = bulk.write(rows, ctx, batch_size=10)
+    assert [o.action for o in report.outcomes] == [bulk.CREATED, bulk.FAILED, bulk.FAILED, bulk.CREATED]
+    assert "open_type" in report.outcomes[1].errors
+    assert "catalog_item" in report.outcomes[2].errors
+    assert report.created == 2 and report.failed == 2
+    for name in ("bad-rule", "bad-code"):
+        assert model.Package.get(name) is None
+    # the failed rows took no number: the good ones are 1 and 2
+    assert [rules.parse_code(_show(n)["resource_code"])[1] for n in ("good-1", "good-2")] == [1, 2]
+
+
+def test_failed_batch_is_written_row_by_row(world):
+    """A row that passes validation but that the database refuses (a NUL
+    character) fails the batch write: the batch is rolled back and written
+    again row by row, so only that row is lost, and nothing of it is left."""
+    org, ctx = world["org"], world["context"]
+    rows = [_row(org, name="fine-1"), _row(org, name="nul", notes="摘要\x00"), _row(org, name="fine-2")]
+    report = bulk.write(rows, ctx, batch_size=10)
+    assert [o.action for o in report.outcomes] == [bulk.CREATED, bulk.FAILED, bulk.CREATED]
+    assert report.outcomes[1].errors[""]
+    assert model.Package.get("nul") is None
+    assert call_action("package_search", fq="name:nul")["count"] == 0
+    for name in ("fine-1", "fine-2"):
+        assert _hit(name)["name"] == name and len(_activities(_show(name)["id"])) == 1
+
+
+def test_dry_run_writes_nothing(world):
+    org, ctx = world["org"], world["context"]
+    rows = [_row(org, name="dry"), _row(org, name="dry-bad", catalog_class="9")]
+    report = bulk.write(rows, ctx, dry_run=True)
+    assert [o.action for o in report.outcomes] == [bulk.CREATED, bulk.FAILED]
+    assert model.Package.get("dry") is None
+    assert call_action("package_search", q="*:*")["count"] == 0
+    assert bulk.write([_row(org, name="real")], ctx).outcomes[0].resource_code == "101001/000001"
+
+
+def test_batches_and_names(world):
+    """Rows span several batches; a row without a name gets one; a related
+    code may name an entry written earlier in the same batch."""
+    org, ctx = world["org"], world["context"]
+    first = bulk.write([_row(org, name="base")], ctx).outcomes[0].resource_code
+    rows = [_row(org, title=f"条目{n}", related_codes=[first]) for n in range(7)]
+    report = bulk.write(rows, ctx, batch_size=3)
+    assert report.created == 7 and report.failed == 0
+    names = [model.Package.get(o.id).name for o in report.outcomes]
+    assert all(n.startswith("lyg-") for n in names) and len(set(names)) == 7
+    assert _show(names[-1])["related_codes"] == [first]
+
+
+def test_not_authorized_row(world):
+    org = world["org"]
+    outsider = factories.User()
+    report = bulk.write([_row(org, name="nope")], {"user": outsider["name"]})
+    assert report.outcomes[0].action == bulk.FAILED and "owner_org" in report.outcomes[0].errors
+    assert model.Package.get("nope") is None
