@@ -186,7 +186,9 @@ def test_leak_matrix(app, cat, portal, role):
     check(counts.get("acc-gaj") == len(visible), f"organization_list count {counts.get('acc-gaj')}")
     status, body = client.action("organization_show", id="acc-gaj")
     count = body["result"]["package_count"]
-    check(count == len(visible), f"organization_show {count}")
+    # CKAN counts private entries on a department's page for its members (and sysadmins) only
+    members = role in ("provider", "sysadmin")
+    check(count == len(visible if members else visible - {"private"}), f"organization_show {count}")
     # activity of the department and of the provider user
     for name, params in (("organization_activity_list", {"id": "acc-gaj", "limit": 100}),
                          ("user_activity_list", {"id": "acc-provider", "limit": 100})):
