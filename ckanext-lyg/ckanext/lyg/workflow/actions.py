@@ -164,9 +164,9 @@ def _request_or_404(data_dict: DataDict, *, lock: bool = False) -> dict[str, Any
 
 
 def _state_error(req: dict[str, Any]) -> tk.ValidationError:
-    return tk.ValidationError({"state": [
-        tk._("This request is {state}: it can no longer change").format(
-            state=tk._(logic.STATE_LABELS[req["state"]]))]})
+    label = logic.STATE_LABELS[req["state"]]
+    message = tk._("This request is {state}: it can no longer change").format(state=tk._(label))
+    return tk.ValidationError({"state": [message]})
 
 
 # --- requests ----------------------------------------------------------------

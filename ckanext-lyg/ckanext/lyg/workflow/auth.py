@@ -12,6 +12,7 @@ from ckan import model
 from ckan.types import AuthResult, Context, DataDict
 from ckanext.lyg.access import roles
 from ckanext.lyg.workflow import logic
+from ckanext.lyg.workflow.logic import N_
 
 __all__ = [
     "lyg_request_create", "lyg_request_show", "lyg_request_list", "lyg_request_approve",
@@ -40,13 +41,13 @@ def lyg_request_create(context: Context, data_dict: DataDict) -> AuthResult:
     user = _user(context)
     kind = data_dict.get("kind") or "share"
     if kind not in ("share", "open"):
-        return _no("Unknown kind of request")
+        return _no(N_("Unknown kind of request"))
     pkg = model.Package.get(data_dict["package_id"]) if data_dict.get("package_id") else None
     org_id = data_dict.get("requester_org")
     if pkg is not None and user is not None and kind == "share" and not org_id:
         org_id = logic.default_org(user, pkg)
         if org_id is None and not [d for d in roles.departments(user) if d != pkg.owner_org]:
-            return _no("Your department provides this entry: it needs no request")
+            return _no(N_("Your department provides this entry: it needs no request"))
     problem = logic.requester_problem(user, kind, pkg, org_id)
     return _no(problem[1]) if problem else YES
 
@@ -61,10 +62,10 @@ def lyg_request_show(context: Context, data_dict: DataDict) -> AuthResult:
     user = _user(context)
     req = _request(data_dict)
     if user is None:
-        return _no("Log in to see requests")
+        return _no(N_("Log in to see requests"))
     if req is None or logic.is_participant(user, req):
         return YES
-    return _no("Not your request")
+    return _no(N_("Not your request"))
 
 
 def lyg_request_list(context: Context, data_dict: DataDict) -> AuthResult:
@@ -72,16 +73,16 @@ def lyg_request_list(context: Context, data_dict: DataDict) -> AuthResult:
     queues; the overdue and complete lists are the data authority's."""
     user = _user(context)
     if user is None:
-        return _no("Log in to see requests")
+        return _no(N_("Log in to see requests"))
     if data_dict.get("scope") in ("overdue", "all") and not roles.is_data_authority(user):
-        return _no("Only the data authority sees every request")
+        return _no(N_("Only the data authority sees every request"))
     return YES
 
 
 def _decider(context: Context, data_dict: DataDict) -> AuthResult:
     req = _request(data_dict)
     if req is None:
-        return YES if _user(context) else _no("Log in to decide on a request")  # the action says 404
+        return YES if _user(context) else _no(N_("Log in to decide on a request"))  # the action says 404
     problem = logic.decide_problem(_user(context), req)
     return _no(problem) if problem else YES
 
@@ -105,15 +106,15 @@ def lyg_request_withdraw(context: Context, data_dict: DataDict) -> AuthResult:
     user = _user(context)
     req = _request(data_dict)
     if user is None:
-        return _no("Log in to withdraw a request")
+        return _no(N_("Log in to withdraw a request"))
     if req is None or req["requester_user_id"] == user.id:
         return YES
-    return _no("Only the applicant can withdraw a request")
+    return _no(N_("Only the applicant can withdraw a request"))
 
 
 def lyg_request_expire(context: Context, data_dict: DataDict) -> AuthResult:
     """Sysadmins only (the daily ``ckan lyg workflow expire``)."""
-    return _no("Only sysadmins expire requests")
+    return _no(N_("Only sysadmins expire requests"))
 
 
 def _reviewer(user: model.User | None) -> bool:
@@ -124,16 +125,16 @@ def lyg_share_review_list(context: Context, data_dict: DataDict) -> AuthResult:
     """The data authority and the secrecy reviewer."""
     if _reviewer(_user(context)):
         return YES
-    return _no("Only the data authority and the secrecy reviewer review not-shared designations")
+    return _no(N_("Only the data authority and the secrecy reviewer review not-shared designations"))
 
 
 def _review_decider(context: Context, data_dict: DataDict) -> AuthResult:
     user = _user(context)
     if not _reviewer(user):
-        return _no("Only the data authority and the secrecy reviewer review not-shared designations")
+        return _no(N_("Only the data authority and the secrecy reviewer review not-shared designations"))
     pkg = model.Package.get(data_dict.get("package_id") or "") if data_dict.get("package_id") else None
     if pkg is not None and pkg.owner_org and pkg.owner_org in roles.departments(user):
-        return _no("A department cannot review its own not-shared designation")
+        return _no(N_("A department cannot review its own not-shared designation"))
     return YES
 
 
@@ -152,4 +153,4 @@ def lyg_share_review_reject(context: Context, data_dict: DataDict) -> AuthResult
 
 def lyg_notice_list(context: Context, data_dict: DataDict) -> AuthResult:
     """Any logged-in user (their own and their departments' notices)."""
-    return YES if _user(context) else _no("Log in to see your notices")
+    return YES if _user(context) else _no(N_("Log in to see your notices"))

@@ -159,10 +159,11 @@ def dictize(req: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]
     user = model.User.get(req["requester_user_id"])
     decider = model.User.get(req["decided_by"]) if req.get("decided_by") else None
     state = req["state"]
+    kind_label, state_label = KIND_LABELS[req["kind"]], STATE_LABELS[state]
     return {
         "id": req["id"],
         "kind": req["kind"],
-        "kind_label": tk._(KIND_LABELS[req["kind"]]),
+        "kind_label": tk._(kind_label),
         "package_id": req["package_id"],
         "package_name": pkg.name if pkg else None,
         "package_title": pkg.title if pkg else None,
@@ -176,7 +177,7 @@ def dictize(req: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]
         "basis": req["basis"],
         "end_date": req["end_date"].isoformat(),
         "state": state,
-        "state_label": tk._(STATE_LABELS[state]),
+        "state_label": tk._(state_label),
         "created": req["created"].isoformat(),
         "due_date": req["due_date"].isoformat(),
         "overdue": state == "pending" and today > req["due_date"],

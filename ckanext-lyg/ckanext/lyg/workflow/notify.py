@@ -43,8 +43,9 @@ def text(message: str, params: dict[str, Any]) -> str:
     """The notice in the current language (``kind`` is a msgid, ``share_type``
     a vocabulary value: both are translated too)."""
     shown = dict(params)
-    if shown.get("kind"):
-        shown["kind"] = tk._(shown["kind"])
+    kind = shown.get("kind")
+    if kind:
+        shown["kind"] = tk._(kind)
     if shown.get("share_type"):
         shown["share_type"] = reference.label("share_type", shown["share_type"], _lang())
     try:

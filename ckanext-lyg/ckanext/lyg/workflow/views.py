@@ -25,6 +25,7 @@ from ckan import model
 from ckanext.lyg import portal
 from ckanext.lyg.access import roles
 from ckanext.lyg.workflow import logic
+from ckanext.lyg.workflow.logic import N_
 from flask import Blueprint, request
 
 __all__ = ["workflow"]
@@ -135,10 +136,11 @@ def new(kind: str, package: str) -> Any:
                 tk.check_access("lyg_request_create", _context(), {"package_id": pkg["id"], "kind": kind})
             except tk.NotAuthorized as err:
                 errors = {"package_id": [str(err)]}
+    kind_label = logic.KIND_LABELS[kind]
     items = [i.get("name") for i in pkg.get("info_items") or [] if isinstance(i, dict) and i.get("name")]
     return _render("lyg/workflow/new.html", pkg=pkg, kind=kind, data=data, errors=errors,
                    departments=[d for d in departments if d is not None], info_items=items,
-                   kind_label=tk._(logic.KIND_LABELS[kind]))
+                   kind_label=tk._(kind_label))
 
 
 def read(id: str) -> Any:
@@ -156,8 +158,8 @@ def read(id: str) -> Any:
 
 ACTIONS = {"approve": "lyg_request_approve", "refuse": "lyg_request_refuse",
            "withdraw": "lyg_request_withdraw"}
-DONE = {"approve": "The request is approved", "refuse": "The request is refused",
-        "withdraw": "The request is withdrawn"}
+DONE = {"approve": N_("The request is approved"), "refuse": N_("The request is refused"),
+        "withdraw": N_("The request is withdrawn")}
 
 
 def decide(id: str, action: str) -> Any:
@@ -178,7 +180,8 @@ def decide(id: str, action: str) -> Any:
         except (tk.ObjectNotFound, tk.NotAuthorized):
             return tk.abort(404, tk._("Request not found"))
         return _render("lyg/workflow/request.html", req=req, errors=err.error_dict, action=action), 400
-    tk.h.flash_success(tk._(DONE[action]))
+    done = DONE[action]
+    tk.h.flash_success(tk._(done))
     return tk.redirect_to("lyg_workflow.request_read", id=id)
 
 
