@@ -195,3 +195,46 @@ dashboard_activity_list = _activity_chain("dashboard_activity_list")
 # registered only when the activity plugin is loaded (access/registry.py)
 ACTIVITY = ("user_activity_list", "organization_activity_list", "group_activity_list",
             "recently_changed_packages_activity_list", "dashboard_activity_list")
+
+
+# --- DataStore reads of data that is not unconditionally open are audited ---
+
+
+def _audit_datastore(context: Context, resource_ids: list[str], action: str) -> None:
+    if not rule.active():
+        return
+    wrote = False
+    for resource_id in dict.fromkeys(resource_ids):
+        res = model.Resource.get(resource_id or "")
+        pkg = model.Package.get(res.package_id) if res is not None else None
+        if pkg is None or rule.unconditionally_open(rule.entry(pkg)):
+            continue
+        audit.record(audit.DATASTORE_READ, actor=context.get("user") or None, object_type="resource",
+                     object_id=res.id, package_id=pkg.id, detail={"action": action})
+        wrote = True
+    if wrote:
+        model.Session.commit()
+
+
+@tk.chained_action
+@tk.side_effect_free
+def datastore_search(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """CKAN's ``datastore_search`` (the rule is in its auth); rows of data that
+    is not unconditionally open are audited."""
+    result = up_func(context, data_dict)
+    _audit_datastore(context, [result.get("resource_id") or data_dict.get("resource_id") or ""],
+                     "datastore_search")
+    return result
+
+
+@tk.chained_action
+@tk.side_effect_free
+def datastore_search_sql(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """CKAN's ``datastore_search_sql``; every table read is audited as above."""
+    result = up_func(context, data_dict)
+    _audit_datastore(context, list(context.get("table_names") or []), "datastore_search_sql")
+    return result
+
+
+# registered only when the datastore plugin is loaded (access/registry.py)
+DATASTORE = {"datastore_search": datastore_search, "datastore_search_sql": datastore_search_sql}

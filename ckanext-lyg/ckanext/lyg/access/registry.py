@@ -27,6 +27,8 @@ def actions() -> dict[str, Any]:
     if not p.plugin_loaded("activity"):
         for name in access_actions.ACTIVITY:
             found.pop(name, None)
+    if p.plugin_loaded("datastore"):
+        found.update(access_actions.DATASTORE)
     return found
 
 
