@@ -1,15 +1,17 @@
-"""Harvest benchmark: a ``lyg_sql`` source of N records (run by `make bench`).
+"""Harvest benchmark: a ``lyg_workbook`` and a ``lyg_sql`` source of N records each
+(run by `make bench`).
 
-Creates a department database (``lyg_bench_dept``, a table of N catalog rows)
-and a CKAN database of its own (``lyg_bench_harvest``), both on the local
-PostgreSQL, then harvests the source twice through ckanext-harvest's own
-stages (gather, fetch + import per object as the fetch consumer does,
-``harvest_jobs_run``) in this process, without the Redis round trips: the
-first run creates N entries through the catalog schema, the second finds them
-all unchanged. Prints records/s of each run and
-the peak RSS of the process after each.
+Writes a catalog workbook of N rows (national template, two info items a row)
+into a temporary directory the source may read, creates a department database
+(``lyg_bench_dept``, a table of N catalog rows) and a CKAN database of its own
+(``lyg_bench_harvest``), both on the local PostgreSQL, then harvests each
+source twice through ckanext-harvest's own stages (gather, fetch + import per
+object as the fetch consumer does, ``harvest_jobs_run``) in this process,
+without the Redis round trips: the first run creates N entries through the
+catalog schema, the second finds them all unchanged. Prints records/s of each
+run and the peak RSS of the process after it (ru_maxrss: the peak so far).
 
-    python bench/harvest.py [--records N] [--keep]
+    python bench/harvest.py [--records N] [--keep] [--only workbook|sql] [--profile FILE]
 
 Both databases are dropped at the end unless ``--keep``.
 """
@@ -30,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get("LYG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB = os.environ.get("LYG_BENCH_HARVEST_DB", "lyg_bench_harvest")
 DEPT_DB = "lyg_bench_dept"
+WORKBOOK_DIR = Path(tempfile.gettempdir()) / "lyg-bench-workbook"
 SUBJECTS = ["户籍人口", "企业登记", "不动产登记", "社会保障", "空气质量", "公交线路", "行政许可",
             "学校名录", "医疗机构", "地区生产总值", "旅游景区", "地名地址"]  # fmt: skip
 CYCLES = ["实时", "每日", "每周", "每月", "每季度", "每半年", "每年", "不定期"]
@@ -61,9 +64,38 @@ def write_ini() -> str:
         "ckan.plugins = lyg_search lyg scheming_datasets scheming_organizations ",
         1,
     )
+    allow = f"[app:main]\nckanext.lyg_harvest.workbook_dirs = {WORKBOOK_DIR}\n"
+    text = text.replace("[app:main]\n", allow, 1)
     path = Path(tempfile.gettempdir()) / "lyg-bench-harvest.ini"
     path.write_text(text)
     return str(path)
+
+
+def write_workbook(records: int) -> Path:
+    """A catalog workbook of ``records`` rows in the national template."""
+    from ckanext.lyg.catalog.exchange import COLUMNS, ENTRIES_SHEET, ITEM_COLUMNS, ITEMS_SHEET
+    from openpyxl import Workbook
+
+    WORKBOOK_DIR.mkdir(parents=True, exist_ok=True)
+    book = Workbook(write_only=True)
+    entries, items = book.create_sheet(ENTRIES_SHEET), book.create_sheet(ITEMS_SHEET)
+    headers = [h for _k, h, _v in COLUMNS]
+    entries.append(headers)
+    items.append([h for _k, h in ITEM_COLUMNS])
+    for n in range(1, records + 1):
+        subject = SUBJECTS[n % len(SUBJECTS)]
+        title = f"连云港市{subject}目录{n}"
+        row = {"信息资源名称": title, "信息资源摘要": f"{subject}相关记录，第{n}条目录。",
+               "信息资源提供方": "连云港市基准测试局", "类": "1", "项": f"0{n % 6 + 1}",
+               "信息资源格式分类": "电子表格", "信息资源格式类型": "xlsx", "共享类型": "无条件共享",
+               "共享方式分类": "共享平台方式", "共享方式类型": "文件", "开放属性": "不予开放",
+               "更新周期": CYCLES[n % len(CYCLES)], "关键词": f"{subject}；连云港"}  # fmt: skip
+        entries.append([row.get(h, "") for h in headers])
+        items.append([title, 1, "编号", "整型", "", "", "是", "否"])
+        items.append([title, 2, "名称", "字符型", 200, "", "否", "否"])
+    path = WORKBOOK_DIR / "catalog.xlsx"
+    book.save(path)
+    return path
 
 
 def prepare(ini: str, records: int) -> None:
@@ -121,7 +153,7 @@ def run(source: dict, user: str) -> tuple[float, dict[str, int]]:
     from ckanext.harvest import queue
     from ckanext.harvest.model import HarvestJob, HarvestObject
 
-    harvester = queue.get_harvester("lyg_sql")
+    harvester = queue.get_harvester(source["source_type"])
     started = time.perf_counter()
     job_id = tk.get_action("harvest_job_create")({"user": user}, {"source_id": source["id"], "run": False})[
         "id"
@@ -150,11 +182,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=int(os.environ.get("LYG_BENCH_HARVEST_RECORDS", 2000)))
     ap.add_argument("--keep", action="store_true", help="keep both databases")
-    ap.add_argument("--profile", metavar="FILE", help="write a cProfile of both runs to FILE")
+    ap.add_argument("--only", choices=("workbook", "sql"), help="benchmark one source type")
+    ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the runs to FILE")
     args = ap.parse_args()
+    kinds = [args.only] if args.only else ["workbook", "sql"]
     ini = write_ini()
     t0 = time.perf_counter()
     prepare(ini, args.records)
+    if "workbook" in kinds:
+        write_workbook(args.records)
     setup_s = time.perf_counter() - t0
     os.environ["CKAN_SQLALCHEMY_URL"] = f"{ADMIN_URL}/{DB}"
     os.environ["CKAN_INI"] = ini
@@ -163,6 +199,7 @@ def main() -> None:
 
     app = make_app(load_config(ini))
     flask_app = app._wsgi_app if hasattr(app, "_wsgi_app") else app
+    results = []
     try:
         with flask_app.test_request_context():
             from ckan.plugins import toolkit as tk
@@ -179,30 +216,37 @@ def main() -> None:
                     "kind": "市级部门",
                 },
             )
-            source = tk.get_action("harvest_source_create")(
-                dict(context),
-                {
-                    "name": "bench-dept-db",
-                    "title": "bench-dept-db",
-                    "source_type": "lyg_sql",
-                    "url": f"{ADMIN_URL}/{DEPT_DB}",
-                    "owner_org": org["id"],
-                    "config": json.dumps(CONFIG, ensure_ascii=False),
-                },
-            )
+            sources = {
+                "workbook": ("lyg_workbook", str(WORKBOOK_DIR / "catalog.xlsx"), {}),
+                "sql": ("lyg_sql", f"{ADMIN_URL}/{DEPT_DB}", CONFIG),
+            }
             profiler = None
             if args.profile:
                 import cProfile
 
                 profiler = cProfile.Profile()
-                profiler.enable()
             base_rss = rss_mb()
-            first_s, first = run(source, site_user)
-            first_rss = rss_mb()
-            again_s, again = run(source, site_user)
-            again_rss = rss_mb()
+            for kind in kinds:
+                source_type, url, config = sources[kind]
+                source = tk.get_action("harvest_source_create")(
+                    dict(context),
+                    {
+                        "name": f"bench-{kind}",
+                        "title": f"bench-{kind}",
+                        "source_type": source_type,
+                        "url": url,
+                        "owner_org": org["id"],
+                        "config": json.dumps(config, ensure_ascii=False),
+                    },
+                )
+                for label in ("first run", "unchanged re-run"):
+                    if profiler is not None:
+                        profiler.enable()
+                    secs, counts = run(source, site_user)
+                    if profiler is not None:
+                        profiler.disable()
+                    results.append((source_type, label, secs, rss_mb(), counts))
             if profiler is not None:
-                profiler.disable()
                 profiler.dump_stats(args.profile)
     finally:
         if not args.keep:
@@ -215,14 +259,14 @@ def main() -> None:
     n = args.records
     print()
     print(
-        f"lyg_sql harvest benchmark — {n} records from PostgreSQL, {os.cpu_count()} cores, "
-        f"setup {setup_s:.0f} s, RSS after boot {base_rss} MB"
+        f"harvest benchmark — {n} records a source, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f}, setup {setup_s:.0f} s, RSS after boot {base_rss} MB"
     )
-    for label, secs, peak, counts in (
-        ("first run", first_s, first_rss, first),
-        ("unchanged re-run", again_s, again_rss, again),
-    ):
-        print(f"  {label:17s} {secs:7.1f} s  {n / secs:8.1f} records/s  peak RSS {peak} MB  {counts}")
+    for source_type, label, secs, peak, counts in results:
+        print(
+            f"  {source_type:12s} {label:17s} {secs:7.1f} s  {n / secs:8.1f} records/s  "
+            f"peak RSS {peak} MB  {counts}"
+        )
     print("  targets: first run >= 20 records/s, unchanged re-run >= 200 records/s")
 
 

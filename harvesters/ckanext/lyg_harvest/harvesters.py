@@ -130,14 +130,16 @@ class LygWorkbookHarvester(LygHarvesterBase, HarvestTranslation):
         return record.get("row") if isinstance(record, dict) else None
 
     def build_dataset(self, obj, record: Any, config: dict[str, Any]) -> dict[str, Any] | None:
-        source_pkg = model.Package.get(obj.source.id)
-        fallback = None
-        if source_pkg is not None and source_pkg.owner_org:
-            org = model.Group.get(source_pkg.owner_org)
-            fallback = org.name if org is not None else None
+        cache = self._job_cache(obj)
+        if "fallback_org" not in cache:
+            source_pkg = model.Package.get(obj.source.id)
+            org = model.Group.get(source_pkg.owner_org) if source_pkg and source_pkg.owner_org else None
+            cache["fallback_org"] = org.name if org is not None else None
         row = record.get("row") if isinstance(record, dict) else None
         try:
-            data, problems = workbook.to_dataset(record, config["defaults"], fallback)
+            data, problems = workbook.to_dataset(
+                record, config["defaults"], cache["fallback_org"], cache.setdefault("org_cache", {})
+            )
         except Exception as err:  # a cell of an unexpected type …
             self._object_error(
                 obj, N_("Record {guid}: the mapping failed: {error}"), line=row, guid=obj.guid,

@@ -230,7 +230,10 @@ def record_id(record: dict[str, Any], config: dict[str, Any]) -> str | None:
 
 
 def to_dataset(
-    record: dict[str, Any], defaults: dict[str, str], fallback_org: str | None
+    record: dict[str, Any],
+    defaults: dict[str, str],
+    fallback_org: str | None,
+    org_cache: dict[tuple[str, str], str | None] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The data dict of a row (``exchange.to_data_dict``) and its problems.
 
@@ -238,6 +241,7 @@ def to_dataset(
     the default department, else ``fallback_org`` (the source's own). The
     workbook's 不予共享认定 column is ignored: only the data authority confirms
     a not-shared entry. A row without a 网址名称 gets its name from the harvester.
+    ``org_cache`` keeps department look-ups (``exchange.to_data_dict``'s).
     """
     from ckanext.lyg.catalog import exchange
 
@@ -252,7 +256,7 @@ def to_dataset(
         cells["owner_org"] = defaults.get("owner_org") or fallback_org or ""
     row = exchange.Row(int(record.get("row") or 0), cells, list(record.get("items") or []))
     problems: list[exchange.Problem] = []
-    data = exchange.to_data_dict(row, problems)
+    data = exchange.to_data_dict(row, problems, org_cache)
     if not _text(cells.get("name")):
         data.pop("name", None)
     data.pop("share_review", None)
