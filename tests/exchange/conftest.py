@@ -112,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
                 kind = "application/xml"
                 return self._send(200, b'<?xml version="1.0"?><csw:Capabilities xmlns:csw="x"><broken', kind)
             if kind == "text/turtle":
-                return self._send(200, "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n<a> dcat:x [ ".encode(), kind)
+                return self._send(200, b"@prefix dcat: <http://www.w3.org/ns/dcat#> .\n<a> dcat:x [ ", kind)
             return self._send(200, b'{"success": true, "result": {"count": 2, "results": [{"id": ')
         if url.path == "/foreign/api/3/action/package_search":
             start = int(parse_qs(url.query).get("start", ["0"])[0])
@@ -175,7 +175,9 @@ def _admin_engine() -> tuple[sa.Engine, sa.URL]:
     from ckan.plugins import toolkit as tk
 
     url = sa.engine.make_url(tk.config.get("sqlalchemy.url"))
-    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(
+        url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )
     return engine, url
 
 

@@ -26,7 +26,7 @@ def ours() -> dict:
         "share_type": "none", "share_basis": "《统计法》", "share_review": "confirmed", "open_type": "none",
         "update_cycle": "每季度", "issued": "2026-01-05", "related_codes": ["101/000001"],
         "tags": [{"name": "人口"}], "organization": {"name": "gy-tjj", "title": "连云港市赣榆区统计局"},
-        "resources": [{"url": "http://county.example/rk.xlsx", "format": "XLSX", "name": "表", "url_type": None}],
+        "resources": [{"url": "http://county.example/rk.xlsx", "format": "XLSX", "url_type": None}],
     }  # fmt: skip
 
 
@@ -148,11 +148,13 @@ def test_bbox_geojson_rejects_what_is_no_box(bbox, expected):
         (remote_config.parse_ckan_source, {}, "defaults"),
         (remote_config.parse_ckan_source, {"defaults": DEFAULTS, "api_key": "x"}, "api_key"),
         (remote_config.parse_ckan_source,
-         {"defaults": DEFAULTS, "organizations_filter_include": ["a1"], "organizations_filter_exclude": ["b2"]},
+         {"defaults": DEFAULTS, "organizations_filter_include": ["a1"],
+          "organizations_filter_exclude": ["b2"]},
          "organizations_filter_include"),
         (remote_config.parse_ckan_source, {"defaults": DEFAULTS, "groups_filter_include": "gov"},
          "groups_filter_include"),
-        (remote_config.parse_ckan_source, {"defaults": dict(DEFAULTS, share_type="maybe")}, "defaults.share_type"),
+        (remote_config.parse_ckan_source, {"defaults": dict(DEFAULTS, share_type="maybe")},
+         "defaults.share_type"),
         (remote_config.parse_dcat_source, {"defaults": DEFAULTS, "rdf_format": "excel"}, "rdf_format"),
         (remote_config.parse_dcat_source, {"defaults": DEFAULTS, "timeout": 0}, "timeout"),
         (remote_config.parse_csw_source, {"defaults": DEFAULTS, "page_size": 10000}, "page_size"),

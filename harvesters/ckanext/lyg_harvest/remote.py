@@ -82,6 +82,15 @@ def http_get(url: str, timeout: int, accept: str = "*/*", **params: Any) -> requ
 class _RemoteMixin:
     """What the remote source types share on top of :class:`LygHarvesterBase`."""
 
+    def __new__(cls, *args: Any, **kwargs: Any):
+        # CKAN's SingletonPlugin keeps its instance in ``cls._instance`` and checks
+        # it with hasattr, which sees the parent's: once ``ckan_harvester`` is
+        # loaded, ``LygCkanHarvester()`` would return the stock harvester. One
+        # instance per class, looked up on the class itself.
+        if "_instance" not in cls.__dict__:
+            cls._instance = object.__new__(cls)
+        return cls._instance
+
     def check_url(self, url: str) -> list[cfg.Problem]:
         return cfg.check_http_url(url)
 
@@ -94,15 +103,8 @@ class _RemoteMixin:
         )
         code = dept.get("provider_code")
         if code:
-            org = (
-                query.join(model.GroupExtra, model.GroupExtra.group_id == model.Group.id)
-                .filter(
-                    model.GroupExtra.key == "provider_code",
-                    model.GroupExtra.value == code,
-                    model.GroupExtra.state == "active",
-                )
-                .first()
-            )
+            # (CKAN 2.12 keeps a group's extras in its ``extras`` JSONB column)
+            org = query.filter(model.Group.extras["provider_code"].astext == code).first()
             if org is not None:
                 return org
         if dept.get("title"):
@@ -219,6 +221,8 @@ class LygDcatHarvester(_RemoteMixin, LygHarvesterBase, DCATRDFHarvester, Harvest
                 )
             seen.add(next_url)
             response = http_get(next_url, config["timeout"], accept)
+            if "charset" not in response.headers.get("Content-Type", ""):
+                response.encoding = "utf-8"  # Turtle, N-Triples and JSON-LD are UTF-8 (not latin-1)
             parser = RDFParser(profiles=self.profiles())
             try:
                 parser.parse(response.text, _format=self.rdf_format(response, config["rdf_format"]))
