@@ -15,9 +15,11 @@ re-index, a harvest source clear) commits by itself.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +112,11 @@ class PostgresSolr:
     def add(self, docs: Iterable[dict[str, Any]], commit: bool | None = None,
             **_: Any) -> str:
         docs = list(docs)
+        if commit is False and _buffer.docs is not None:
+            _buffer.docs.extend(docs)  # written by ``buffered_writes`` in one statement
+            if len(_buffer.docs) >= BUFFER_SIZE:
+                flush_buffer()
+            return ""
         self._write(lambda c: store.upsert(c, docs), deferred=commit is False)
         return ""
 
@@ -401,6 +408,35 @@ class PostgresSolr:
                 full["validated_data_dict"] = validated
             found[index_id] = _project(full, fl)
         return [found[i] for i in ids if i in found]
+
+
+class _Buffer(threading.local):
+    docs: list[dict[str, Any]] | None = None
+
+
+_buffer = _Buffer()
+BUFFER_SIZE = 500
+
+
+def flush_buffer() -> None:
+    """Write the buffered documents (one statement) in the session's transaction."""
+    docs, _buffer.docs = _buffer.docs, []
+    if docs:
+        PostgresSolr()._write(lambda c: store.upsert(c, docs), deferred=True)
+
+
+@contextlib.contextmanager
+def buffered_writes() -> Iterator[None]:
+    """Within the block, writes made with ``defer_commit`` (re-indexing) are
+    collected and written together, in the caller's transaction, at the end
+    of the block or every ``BUFFER_SIZE`` documents."""
+    outer = _buffer.docs
+    _buffer.docs = []
+    try:
+        yield
+        flush_buffer()
+    finally:
+        _buffer.docs = outer
 
 
 def _without_nul(value: Any) -> Any:

@@ -37,20 +37,27 @@ _ROW_COLUMNS = (
 )
 
 _HEAD = "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
-UPSERT_SQL = (
-    f"INSERT INTO {TABLE} ({', '.join(_ROW_COLUMNS)}, tsv_title, tsv_head, tsv, bbox, indexed_at) "
-    "VALUES ("
-    + ", ".join(["%s"] * 13)
-    + ", %s::jsonb, %s::jsonb, %s::jsonb, %s, %s, %s, to_tsvector('simple', %s), "
+# One row's values (``row_params`` fills them).
+ROW_TEMPLATE = (
+    "("
+    + ", ".join(["%s"] * 12)
+    + ", %s::text[], %s::jsonb, %s::jsonb, %s::jsonb, %s, %s, %s, to_tsvector('simple', %s), "
     + _HEAD + ", " + _HEAD + " || "
     "setweight(to_tsvector('simple', %s), 'C') || setweight(to_tsvector('simple', %s), 'D'), "
     "CASE WHEN %s::float8 IS NULL THEN NULL "
-    "ELSE box(point(%s::float8, %s::float8), point(%s::float8, %s::float8)) END, now()) "
-    "ON CONFLICT (index_id) DO UPDATE SET "
+    "ELSE box(point(%s::float8, %s::float8), point(%s::float8, %s::float8)) END, now())"
+)
+_INSERT = (f"INSERT INTO {TABLE} ({', '.join(_ROW_COLUMNS)}, tsv_title, tsv_head, tsv, bbox, "
+           "indexed_at) VALUES ")
+_ON_CONFLICT = (
+    " ON CONFLICT (index_id) DO UPDATE SET "
     + ", ".join(f"{c} = EXCLUDED.{c}"
                 for c in (*_ROW_COLUMNS[1:], "tsv_title", "tsv_head", "tsv", "bbox",
                           "indexed_at"))
 )
+UPSERT_SQL = _INSERT + ROW_TEMPLATE + _ON_CONFLICT
+# Many rows in one statement (the count triggers then run once for them all).
+UPSERT_MANY_SQL = _INSERT + "%s" + _ON_CONFLICT
 
 
 def short_values(stored: dict[str, Any]) -> dict[str, Any]:
@@ -246,8 +253,11 @@ def row_params(doc: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def upsert(connection: Any, docs: Sequence[dict[str, Any]]) -> None:
-    """Write documents with a DB-API connection's cursor (one round trip each)."""
-    params = [row_params(d) for d in docs]
+    """Write documents with a DB-API connection's cursor: one statement for
+    one document, one multi-row statement per 500 documents otherwise (a
+    document given twice is written once, as last given)."""
+    latest = {d["index_id"]: d for d in docs}
+    params = [row_params(d) for d in latest.values()]
     if not params:
         return
     cur = connection.cursor()
@@ -255,8 +265,8 @@ def upsert(connection: Any, docs: Sequence[dict[str, Any]]) -> None:
         if len(params) == 1:
             cur.execute(UPSERT_SQL, params[0])
         else:
-            from psycopg2.extras import execute_batch
+            from psycopg2.extras import execute_values
 
-            execute_batch(cur, UPSERT_SQL, params, page_size=200)
+            execute_values(cur, UPSERT_MANY_SQL, params, template=ROW_TEMPLATE, page_size=500)
     finally:
         cur.close()

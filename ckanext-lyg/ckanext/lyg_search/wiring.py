@@ -7,7 +7,9 @@ index through ``ckan.lib.search.common.make_connection`` (directly, or through
 a name imported from it). Installing the engine rebinds that function, in
 ``ckan.lib.search.common`` and wherever a module imported it by name, to one
 that returns :class:`.engine.PostgresSolr`; the Solr schema-version check run
-at start-up is answered without contacting Solr. Uninstalling restores the
+at start-up is answered without contacting Solr, and ``ckan.lib.search.rebuild``
+becomes :func:`.rebuild.rebuild` (CKAN's per-dataset path, batched writes,
+parallel workers). Uninstalling restores the
 originals, so ``ckanext.lyg.search_backend = solr`` is CKAN's stock path.
 No CKAN file on disk is changed.
 """
@@ -21,7 +23,7 @@ from typing import Any
 import ckan.lib.search as search
 import ckan.lib.search.common as common
 
-from . import engine
+from . import engine, rebuild
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ PLACEHOLDER_SOLR_URL = "postgresql://lyg_search_doc (solr_url is not used by lyg
 
 _ORIGINAL_MAKE_CONNECTION = common.make_connection
 _ORIGINAL_CHECK_SCHEMA = search.check_solr_schema_version
+ORIGINAL_REBUILD = search.rebuild
 
 
 def postgres_connection(decode_dates: bool = True) -> engine.PostgresSolr:
@@ -64,6 +67,8 @@ def install() -> None:
         return
     n = _rebind(current, postgres_connection)
     search.check_solr_schema_version = check_schema_version
+    # ``ckan search-index rebuild`` imports it at call time: batched, parallel
+    search.rebuild = rebuild.rebuild
     log.debug("PostgreSQL search engine installed (%d references)", n)
 
 
@@ -72,6 +77,7 @@ def uninstall() -> None:
     if common.make_connection is postgres_connection:
         _rebind(postgres_connection, _ORIGINAL_MAKE_CONNECTION)
     search.check_solr_schema_version = _ORIGINAL_CHECK_SCHEMA
+    search.rebuild = ORIGINAL_REBUILD
 
 
 def installed() -> bool:
