@@ -51,7 +51,7 @@ def entries() -> list[dict]:
              share_type="unconditional", open_type="conditional", open_condition="用于科研与公共服务。",
              update_cycle="每季度", tags=[{"name": "人口"}],
              resources=[{"name": "常住人口表", "url": "http://county.example/rk.xlsx", "format": "XLSX"}]),
-        dict(BASE, org="gy-gaj", name="gy-hjrk", title="赣榆区户籍人口数量", notes="按派出所统计的户籍人口数量。",
+        dict(BASE, org="gy-gaj", name="gy-hjrk", title="赣榆区户籍人口数量", notes="按派出所统计的户籍人口。",
              catalog_class="1", catalog_item="01", share_type="unconditional", open_type="unconditional",
              update_cycle="每月", resources=[{"name": "户籍人口数量", "url": "http://county.example/hjrk.pdf",
                                              "format": "PDF"}]),

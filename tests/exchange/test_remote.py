@@ -46,9 +46,8 @@ def test_lyg_ckan_keeps_the_catalog_fields_of_our_portal(harvest, county):
             assert got[name].get(key) == remote.get(key), (name, key)
         assert [r["url"] for r in got[name]["resources"]] == [r["url"] for r in remote["resources"]]
         assert sorted(t["name"] for t in got[name]["tags"]) == sorted(t["name"] for t in remote["tags"])
-        assert got[name]["provider_code"] == (local if got[name]["owner_org"] == local["id"] else harvest.org)[
-            "provider_code"
-        ]
+        department = local if got[name]["owner_org"] == local["id"] else harvest.org
+        assert got[name]["provider_code"] == department["provider_code"]
     assert got["gy-rkjc"]["info_items"][1]["name"] == "常住人口"
     assert got["gy-tjgb-2025"]["owner_org"] == local["id"]
     assert got["gy-hjrk"]["owner_org"] == harvest.org["id"]  # not here: the source's department
@@ -116,7 +115,8 @@ def test_lyg_csw_entries_have_their_bbox(harvest, pycsw):
 
     # the search engine's bbox search finds them: a box in 赣榆 overlaps two of the three
     found = call_action("package_search", extras={"ext_bbox": "119.0,34.95,119.1,35.05"}, rows=10)
-    assert {r["title"] for r in found["results"]} == {"连云港市土地利用现状图（2025年）", "赣榆区永久基本农田保护区"}
+    titles = {r["title"] for r in found["results"]}
+    assert titles == {"连云港市土地利用现状图（2025年）", "赣榆区永久基本农田保护区"}
 
     assert harvest.run(source)["counts"] == {"not modified": 3}
 
@@ -136,7 +136,8 @@ def test_failures_end_the_job_with_errors_and_other_sources_run(harvest, peer, c
     assert harvest.run(good)["counts"] == {"added": 2, "errored": 1}
     for kind, (message, prefix) in FAILURES.items():
         url = f"http://127.0.0.1:{closed_port}" if prefix is None else peer.url(prefix)
-        bad = harvest.source(source_type, url + TAILS[source_type], {"defaults": DEFAULTS, "timeout": 1}, name=kind)
+        config = {"defaults": DEFAULTS, "timeout": 1}
+        bad = harvest.source(source_type, url + TAILS[source_type], config, name=kind)
         report = harvest.run(bad)
         assert report["status"] == "Finished" and report["counts"] == {}, (kind, report)
         assert any(message in m for m in report["gather_errors"]), (kind, report)
