@@ -28,10 +28,13 @@ batches of ``batch_size``, one transaction each; the batch is indexed (the
 search engine's writes join the transaction, ``defer_commit``) and committed
 once.
 
-**Unchanged rows** are found before anything is written: the row merged
-onto the stored entry is validated, and when the validated dict equals the
-stored one field by field (the comparison ``package_dict_save`` makes) the
-row is counted as unchanged and nothing is written, indexed or recorded.
+**Unchanged rows** are found before anything is written, in two steps: a
+row whose every field equals the stored entry's (``package_show``, read from
+the search index for the whole batch in one query) changes nothing and is
+not even validated; any other row is merged onto the stored entry and
+validated, and when the validated dict equals the stored record field by
+field (the comparison ``package_dict_save`` makes, :func:`differs`) the row
+is unchanged too. Unchanged rows are not written, indexed or recorded.
 
 **Activity stream**: one activity per created or changed entry ("new
 package" / "changed package", holding the entry as ``package_show`` gives
@@ -348,6 +351,8 @@ def _update(index: int, row: dict[str, Any], pkg: model.Package, stored: dict[st
             user_obj: model.User | None) -> tuple[Outcome, model.Package | None]:
     """What ``package_patch`` does, without committing or indexing; nothing at
     all when the validated row equals the stored entry."""
+    if same_as_stored(row, stored):  # nothing the row gives differs: nothing to validate or write
+        return Outcome(index, UNCHANGED, pkg.id, stored.get("resource_code")), None
     data_dict = {k: v for k, v in stored.items() if k not in _NOT_PATCHED}
     if "groups" not in row:
         data_dict.pop("groups", None)  # kept as they are (package_membership_list_save(None))
@@ -383,6 +388,44 @@ def _owner_org(ctx: Context, pkg: model.Package) -> None:
     tk.get_action("package_owner_org_update")(
         logic.fresh_context(ctx, ignore_auth=True, defer_commit=True),
         {"id": pkg.id, "organization_id": pkg.owner_org})
+
+
+def _norm(value: Any) -> Any:
+    """A value as compared by :func:`same_as_stored`: empty is None, numbers
+    are text, dicts lose their empty values."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, list | tuple):
+        return [_norm(v) for v in value] or None
+    if isinstance(value, dict):
+        return {k: n for k, v in value.items() if (n := _norm(v)) is not None} or None
+    return value
+
+
+def _tag_names(value: Any) -> list[str]:
+    if isinstance(value, str):  # tag_string
+        return sorted(t.strip() for t in value.split(",") if t.strip())
+    return sorted(str(t.get("name")) for t in value or [] if isinstance(t, dict))
+
+
+def same_as_stored(row: dict[str, Any], stored: dict[str, Any]) -> bool:
+    """Whether every field the row gives equals the stored entry's
+    (``package_show``) value. Then the row merged onto the entry is the entry
+    itself, which validates to itself: nothing would change. Conservative:
+    any difference, even one validation would remove, means "validate"."""
+    for key, value in row.items():
+        if key in ("id", "type"):
+            continue
+        if key in ("tags", "tag_string"):
+            if _tag_names(value) != _tag_names(stored.get("tags")):
+                return False
+        elif _norm(value) != _norm(stored.get(key)):
+            return False
+    return True
 
 
 def differs(data: dict[str, Any], pkg: model.Package, include_plugin_data: bool = False) -> bool:
@@ -423,18 +466,21 @@ def differs(data: dict[str, Any], pkg: model.Package, include_plugin_data: bool 
 
 def _activity(outcome: Outcome, pkg: model.Package, shown: dict[str, Any],
               user_obj: model.User | None) -> None:
-    """The activity ``package_create``/``package_update`` would record."""
-    if not p.plugin_loaded("activity") or user_obj is None:
+    """The activity ``package_create``/``package_update`` would record (what the
+    activity plugin's subscriber passes to ``activity_create``, saved with its
+    ``activity_dict_save``: that action's own checks only look up the user and
+    the entry, which are at hand)."""
+    if user_obj is None or not p.plugin_loaded("activity"):
+        return
+    if not tk.config.get("ckan.activity_streams_enabled"):
         return
     from ckan.lib.plugins import get_permission_labels
+    from ckanext.activity.model import activity_dict_save
 
-    tk.get_action("activity_create")(
-        {"ignore_auth": True, "defer_commit": True, "user": user_obj.name},  # type: ignore[arg-type]
-        {
-            "user_id": user_obj.id,
-            "object_id": pkg.id,
-            "activity_type": "new package" if outcome.action == CREATED else "changed package",
-            "data": {"package": shown, "actor": user_obj.name},
-            "permission_labels": get_permission_labels().get_dataset_labels(pkg),
-        },
-    )
+    activity_dict_save({
+        "user_id": user_obj.id,
+        "object_id": pkg.id,
+        "activity_type": "new package" if outcome.action == CREATED else "changed package",
+        "data": {"package": shown, "actor": user_obj.name},
+        "permission_labels": get_permission_labels().get_dataset_labels(pkg),
+    }, {"session": model.Session})  # type: ignore[typeddict-item]
