@@ -162,3 +162,19 @@ def test_config_is_checked_when_the_source_is_saved(harvest, source_type, config
     with pytest.raises(tk.ValidationError) as err:
         harvest.source(source_type, "http://127.0.0.1:9/x", config, name="bad-config")
     assert key in json.dumps(err.value.error_dict, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "lang, expected",
+    [
+        ("zh_Hans_CN", "defaults: 请为 share_type, open_type, update_cycle 提供默认值"),
+        ("en", "defaults: Give defaults for share_type, open_type, update_cycle: records of other catalogs"),
+    ],
+)
+def test_config_mistakes_are_shown_in_the_users_language(app, harvest, lang, expected):
+    from ckan.plugins import toolkit as tk
+
+    with app.flask_app.test_request_context(environ_base={"CKAN_LANG": lang}):
+        with pytest.raises(tk.ValidationError) as err:
+            harvest.source("lyg_ckan", "http://127.0.0.1:9/", {"timeout": 5}, name="no-defaults")
+    assert expected in " ".join(err.value.error_dict["config"])
