@@ -21,6 +21,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 from ckanext.lyg.seed import files, generate
+from ckanext.lyg.seed.workflow import WorkflowReport, seed_workflow
 from tqdm import tqdm
 from werkzeug.datastructures import FileStorage
 
@@ -35,12 +36,16 @@ class Report:
     existing: dict[str, int] = field(
         default_factory=lambda: {"organizations": 0, "groups": 0, "entries": 0, "resources": 0}
     )
+    workflow: WorkflowReport | None = None  # demo users, roles, requests, reviews
 
     def __str__(self) -> str:
-        return "; ".join(
+        text = "; ".join(
             f"{kind}: {self.created[kind]} created, {self.existing[kind]} already there"
             for kind in self.created
         )
+        if self.workflow is not None:
+            text += f"\nWorkflow demo: {self.workflow}"
+        return text
 
 
 def _context() -> dict[str, Any]:
@@ -144,8 +149,10 @@ def _upload(data_file: files.DataFile) -> FileStorage:
     )
 
 
-def seed(entries: int = 320, progress: bool = True) -> Report:
-    """Create whatever of the demo catalog's first ``entries`` entries is missing."""
+def seed(entries: int = 320, progress: bool = True, workflow: bool = True) -> Report:
+    """Create whatever of the demo catalog's first ``entries`` entries is missing,
+    then (with ``workflow``, when there are entries and the catalog schema is
+    active) the demo users, roles, requests and reviews (:mod:`.workflow`)."""
     if entries and not tk.config.get("ckan.storage_path"):
         raise RuntimeError("ckan.storage_path must be set: the seeder uploads data files")
     report = Report()
@@ -181,4 +188,6 @@ def seed(entries: int = 320, progress: bool = True) -> Report:
                 },
             )
             report.created["resources"] += 1
+    if workflow and entries and declared:  # the workflows need the catalog schema
+        report.workflow = seed_workflow(progress)
     return report
