@@ -178,3 +178,22 @@ def test_config_mistakes_are_shown_in_the_users_language(app, harvest, lang, exp
         with pytest.raises(tk.ValidationError) as err:
             harvest.source("lyg_ckan", "http://127.0.0.1:9/", {"timeout": 5}, name="no-defaults")
     assert expected in " ".join(err.value.error_dict["config"])
+
+
+def test_changed_records_update_and_removed_ones_are_withdrawn(harvest, peer):
+    source = harvest.source("lyg_ckan", peer.url("/foreign"), {"defaults": DEFAULTS})
+    harvest.run(source)
+    before = by_name(source["id"])
+    answer = json.loads((peer.root / "foreign_ckan.json").read_text("utf-8"))
+    results = answer["result"]["results"]
+    results[1]["title"] = "江苏省常住人口（2025年，修订）"
+    answer["result"]["results"] = [r for r in results if r["name"] != "js-gdp-2025"]
+    (peer.root / "foreign_ckan.json").write_text(json.dumps(answer, ensure_ascii=False), "utf-8")
+
+    report = harvest.run(source)
+    assert report["counts"] == {"updated": 1, "deleted": 1, "errored": 1}, report
+    after = by_name(source["id"])
+    assert set(after) == {"js-rk-2025"}
+    assert after["js-rk-2025"]["title"] == "江苏省常住人口（2025年，修订）"
+    assert after["js-rk-2025"]["resource_code"] == before["js-rk-2025"]["resource_code"]
+    assert call_action("package_show", id=before["js-gdp-2025"]["id"])["state"] == "deleted"
