@@ -199,7 +199,10 @@ JSON_OPTIONS = {
     "params",
     "withdraw",
 }
-SQL_OPTIONS = {"table", "query", "record_id", "columns", "defaults", "timeout", "withdraw", "password_env"}
+SQL_OPTIONS = {
+    "table", "query", "record_id", "columns", "defaults", "timeout", "withdraw", "password_env", "load_data",
+    "entry", "batch_size",
+}  # fmt: skip
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
 
 
@@ -308,6 +311,17 @@ def parse_sql_source(raw: str | dict | None) -> dict[str, Any]:
     The source URL is shown on the source page, so it carries no password:
     ``password_env`` names the environment variable of the harvest workers
     that holds it.
+
+    With ``"load_data": true`` the table or query is the *data* of one entry:
+    its rows are loaded into the DataStore as the entry's data resource (in
+    batches of ``batch_size``; a changed source replaces them), the entry's
+    fields come from ``entry`` (dataset field → value) and the defaults, and
+    its info items from the columns (names and types)::
+
+        {"table": "air_quality_daily", "load_data": true,
+         "entry": {"title": "连云港市空气质量日报", "notes": "...", "catalog_class": "2",
+                   "catalog_item": "11"},
+         "defaults": {...}, "batch_size": 1000}
     """
     data = _load(raw)
     out: list[Problem] = []
@@ -326,15 +340,30 @@ def parse_sql_source(raw: str | dict | None) -> dict[str, Any]:
             out.append(Problem("query", N_("Must be a single SELECT (or WITH … SELECT) statement")))
         else:
             config["query"] = text
-    ident = data.get("record_id")
-    if not isinstance(ident, str) or not ident.strip():
-        out.append(Problem("record_id", N_("Required: the column that identifies a row")))
+    load_data = data.get("load_data", False)
+    if not isinstance(load_data, bool):
+        out.append(Problem("load_data", N_("Must be true or false")))
+        load_data = False
+    config["load_data"] = load_data
+    config["batch_size"] = _int(data, "batch_size", 1000, 1, 50000, out)
+    if load_data:
+        config["entry"] = _entry(data.get("entry"), out)
+        for key in ("record_id", "columns"):
+            if key in data:
+                out.append(Problem(key, N_("Not used with load_data: the table is one entry's data")))
+        config["record_id"], config["columns"] = None, {}
     else:
-        problem = _check_column("record_id", ident.strip())
-        if problem:
-            out.append(problem)
-        config["record_id"] = ident.strip()
-    config["columns"] = _mapping(data, "columns", out, _check_column)
+        if "entry" in data:
+            out.append(Problem("entry", N_("Only with load_data: true")))
+        ident = data.get("record_id")
+        if not isinstance(ident, str) or not ident.strip():
+            out.append(Problem("record_id", N_("Required: the column that identifies a row")))
+        else:
+            problem = _check_column("record_id", ident.strip())
+            if problem:
+                out.append(problem)
+            config["record_id"] = ident.strip()
+        config["columns"] = _mapping(data, "columns", out, _check_column)
     config["timeout"] = _int(data, "timeout", 60, 1, MAX_TIMEOUT, out)
     password_env = data.get("password_env")
     if password_env is not None and (not isinstance(password_env, str) or not ENV_NAME.match(password_env)):
@@ -436,6 +465,30 @@ def check_workbook_url(url: str, allowed_dirs: list[str]) -> list[Problem]:
     ]
 
 
+def _entry(entry: Any, out: list[Problem]) -> dict[str, Any]:
+    """``entry`` of a ``load_data`` source: the one entry's fields (a title at least)."""
+    if not isinstance(entry, dict):
+        out.append(Problem("entry", N_("Required with load_data: an object of dataset field: value")))
+        return {}
+    clean: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key not in FIELD_KEYS or key == "share_review":
+            out.append(
+                Problem(
+                    f"entry.{key}",
+                    N_("Unknown dataset field: use one of {keys}"),
+                    {"keys": ", ".join(FIELD_KEYS)},
+                )
+            )
+        elif isinstance(value, bool) or not isinstance(value, str | int | float | list | dict):
+            out.append(Problem(f"entry.{key}", N_("Must be text")))
+        else:
+            clean[key] = value
+    if not str(clean.get("title") or "").strip():
+        out.append(Problem("entry.title", N_("Required: the title of the entry")))
+    return clean
+
+
 SQL_URL = re.compile(r"^(postgresql|postgres|mysql|mariadb)(\+\w+)?://", re.IGNORECASE)
 
 
@@ -467,7 +520,18 @@ def check_http_url(url: str) -> list[Problem]:
     return []
 
 
+def data_record_id(config: dict[str, Any]) -> str:
+    """The identity of a ``load_data`` source's one record: its table or query."""
+    import hashlib
+
+    if config.get("table"):
+        return "table:" + config["table"]
+    return "query:" + hashlib.sha1(config["query"].encode("utf-8")).hexdigest()[:16]
+
+
 def mapping_fingerprint(config: dict[str, Any]) -> str:
     """What of the configuration changes the datasets (part of each record's hash)."""
     keep = {k: config.get(k) for k in ("fields", "columns", "defaults")}
+    if config.get("entry"):
+        keep["entry"] = config["entry"]
     return json.dumps(keep, sort_keys=True, ensure_ascii=False)

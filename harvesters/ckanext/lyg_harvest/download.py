@@ -97,6 +97,24 @@ def json_records(url: str, config: dict[str, Any], session: requests.Session | N
     )
 
 
+# Column types of a department database → the kinds a DataStore field and an
+# info item are made from (PostgreSQL type OIDs; MySQL/MariaDB field type codes).
+COLUMN_KINDS = ("int", "numeric", "float", "bool", "date", "timestamp", "json", "text")
+PG_KINDS = {
+    16: "bool", 20: "int", 21: "int", 23: "int", 26: "int", 700: "float", 701: "float", 1700: "numeric",
+    1082: "date", 1114: "timestamp", 1184: "timestamp", 114: "json", 3802: "json",
+}  # fmt: skip
+MYSQL_KINDS = {
+    0: "numeric", 246: "numeric", 1: "int", 2: "int", 3: "int", 8: "int", 9: "int", 13: "int", 4: "float",
+    5: "float", 10: "date", 7: "timestamp", 12: "timestamp", 245: "json",
+}  # fmt: skip
+
+
+def column_kind(backend: str, type_code: Any) -> str:
+    table = PG_KINDS if backend == "postgresql" else MYSQL_KINDS
+    return table.get(type_code, "text") if isinstance(type_code, int) else "text"
+
+
 def engine_for(url: str, timeout: int, password: str | None = None) -> sa.Engine:
     """An engine for a department database, with connect and statement timeouts."""
     args: dict[str, Any] = {}
@@ -120,6 +138,14 @@ def _statement(config: dict[str, Any]) -> sa.TextClause | sa.Select:
 
 def sql_rows(url: str, config: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Every row of the configured table or query, in a read-only transaction."""
+    for item in sql_table(url, config):
+        if isinstance(item, dict):
+            yield item
+
+
+def sql_table(url: str, config: dict[str, Any]) -> Iterator[Any]:
+    """The columns of the table or query first — a list of ``(name, kind)``, kind
+    one of :data:`COLUMN_KINDS` — then every row, in a read-only transaction."""
     password = None
     if config.get("password_env"):
         password = os.environ.get(config["password_env"])
@@ -136,6 +162,8 @@ def sql_rows(url: str, config: dict[str, Any]) -> Iterator[dict[str, Any]]:
         with engine.connect() as conn:
             conn.exec_driver_sql("SET TRANSACTION READ ONLY")
             result = conn.execution_options(stream_results=True).execute(_statement(config))
+            backend = engine.dialect.name
+            yield [(d[0], column_kind(backend, d[1])) for d in result.cursor.description]
             for row in result.mappings():
                 yield mapping.plain_record(row)
             conn.rollback()

@@ -6,6 +6,8 @@ reading is in :mod:`.download`, the mapping in :mod:`.mapping`.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +17,7 @@ from ckan import model
 from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
 from ckanext.lyg.catalog import codes
 from ckanext.lyg_harvest import config as cfg
-from ckanext.lyg_harvest import download, mapping, workbook
+from ckanext.lyg_harvest import datastore, download, mapping, workbook
 from ckanext.lyg_harvest.base import LygHarvesterBase
 from ckanext.lyg_harvest.config import N_
 from ckanext.lyg_harvest.i18n_domain import HarvestTranslation
@@ -70,17 +72,129 @@ class LygSqlHarvester(LygHarvesterBase, HarvestTranslation):
     def parse_config(self, raw: str | None) -> dict[str, Any]:
         return cfg.parse_sql_source(raw)
 
+    def validate_config(self, config: str | None) -> str | None:
+        config = super().validate_config(config)
+        if self.parse_config(config)["load_data"] and not p.plugin_loaded("datastore"):
+            raise ValueError(
+                "load_data: "
+                + tk._("The DataStore is not enabled on this site: add datastore to ckan.plugins")
+            )
+        return config
+
     def check_url(self, url: str) -> list[cfg.Problem]:
         return cfg.check_sql_url(url)
 
     def download(self, url: str, config: dict[str, Any]) -> Iterator[Any]:
-        return download.sql_rows(url, config)
+        if not config["load_data"]:
+            return download.sql_rows(url, config)
+        return self._whole_table(url, config)
+
+    def _whole_table(self, url: str, config: dict[str, Any]) -> Iterator[Any]:
+        """``load_data``: the table is one record — its columns and fingerprint."""
+        items = download.sql_table(url, config)
+        columns = next(items)
+        digest, count = datastore.data_hash(columns, items)
+        yield {"columns": columns, "rows": count, "data_hash": digest}
 
     def record_id(self, record: Any, config: dict[str, Any]) -> Any:
+        if config["load_data"]:
+            return cfg.data_record_id(config)
         return record.get(config["record_id"]) if isinstance(record, dict) else None
 
     def extract(self, record: Any, config: dict[str, Any]) -> dict[str, Any]:
+        if config["load_data"]:
+            return {"columns": record["columns"], "data_hash": record["data_hash"]}
         return mapping.extract_row(record, config["columns"])
+
+    def build_dataset(self, obj, record: Any, config: dict[str, Any]) -> dict[str, Any] | None:
+        if not config["load_data"]:
+            return super().build_dataset(obj, record, config)
+        columns = [tuple(c) for c in record["columns"]]
+        fields = dict(config["entry"])
+        fields.setdefault("info_items", datastore.info_items(columns))
+        dataset = mapping.to_dataset(fields, config["defaults"])
+        dataset.setdefault("record_count", str(record["rows"]))
+        if "format_class" not in dataset:  # the data is a database table
+            dataset["format_class"] = "数据库"
+        if dataset["format_class"] == "数据库" and "format_type" not in dataset:
+            backend = obj.source.url.split(":", 1)[0].split("+", 1)[0].lower()
+            dataset["format_type"] = "postgresql" if backend.startswith("postgres") else "mysql"
+        org = self._department(fields, config, obj)
+        if org is None:
+            return None
+        dataset["owner_org"] = org.id
+        existing = self._data_resource(obj.package_id) if obj.package_id else None
+        resource = {
+            "name": dataset.get("title"),
+            "url": "",
+            "url_type": "datastore",
+            "format": "datastore",
+            "last_modified": dt.datetime.utcnow().isoformat(),
+        }
+        if existing is not None:
+            resource["id"] = existing
+        dataset["resources"] = [resource]
+        return dataset
+
+    @staticmethod
+    def _data_resource(package_id: str) -> str | None:
+        return (
+            model.Session.query(model.Resource.id)
+            .filter(
+                model.Resource.package_id == package_id,
+                model.Resource.url_type == "datastore",
+                model.Resource.state == "active",
+            )
+            .order_by(model.Resource.position)
+            .limit(1)
+            .scalar()
+        )
+
+    def _import(self, obj) -> bool:
+        """``load_data``: the entry is saved, then its data resource's rows are
+        replaced in the DataStore. A load that fails leaves the entry without
+        rows (never half of them), reports the error and is retried next run."""
+        try:
+            config = self.parse_config(obj.source.config)
+        except cfg.ConfigError:
+            config = {"load_data": False}
+        if not config["load_data"]:
+            return super()._import(obj)
+        if not super()._import(obj):
+            return False
+        record = json.loads(obj.content)
+        resource_id = self._data_resource(obj.package_id)
+        columns = [tuple(c) for c in record["columns"]]
+        items = download.sql_table(obj.source.url, config)
+        context = dict(self._context(), ignore_auth=True)
+        context.pop("return_id_only", None)
+        try:
+            next(items)  # the columns, as gather read them
+            digest, count = datastore.load(context, resource_id, columns, items, config["batch_size"])
+        except Exception as err:
+            model.Session.rollback()
+            if isinstance(err, download.SourceError):
+                message = err.text(tk._)
+            elif isinstance(err, tk.ValidationError):
+                message = mapping.error_summary(err.error_dict)
+            else:
+                message = repr(err)[:300]
+            self._set_hash(obj, "")
+            return self._object_error(
+                obj, N_("Record {guid}: the data could not be loaded into the DataStore: {error}"),
+                guid=obj.guid, error=message,
+            )
+        if digest != record["data_hash"]:  # the table changed after gather: keep what was loaded
+            record.update(data_hash=digest, rows=count)
+            self._set_hash(obj, self._digest(record, config, cfg.mapping_fingerprint(config)))
+        return True
+
+    @staticmethod
+    def _set_hash(obj, value: str) -> None:
+        model.Session.query(HarvestObjectExtra).filter(
+            HarvestObjectExtra.harvest_object_id == obj.id, HarvestObjectExtra.key == "hash"
+        ).update({"value": value}, synchronize_session=False)
+        model.Session.commit()
 
 
 @tk.blanket.config_declarations
