@@ -27,6 +27,9 @@ depends_on = None
 # Fields whose values are counted per signature (CKAN's default facets; the
 # plugin adds ``ckanext.lyg_search.counted_fields`` at start-up).
 DEFAULT_COUNTED = ("organization", "groups", "tags", "res_format", "license_id")
+# Rows longer than this have their out-of-line columns (terms and the large
+# payloads) moved out, leaving the columns every search reads in the row.
+TOAST_TARGET = 1536
 LOCK_KEY = 7264001  # pg_advisory_xact_lock key of the count writers
 
 SIG_COLUMNS = ("site_id", "state", "capacity", "dataset_type", "entity_type", "owner_org",
@@ -90,7 +93,9 @@ def upgrade():
         "ADD COLUMN IF NOT EXISTS facets text[] "
         "GENERATED ALWAYS AS (lyg_search_facet_keys(terms)) STORED, "
         "ALTER COLUMN facets SET STORAGE MAIN, "
-        "ALTER COLUMN terms SET STORAGE EXTERNAL"
+        "ALTER COLUMN terms SET STORAGE EXTERNAL, "
+        # rows under 2 kB are never toasted by default: move terms out sooner
+        f"SET (toast_tuple_target = {TOAST_TARGET})"
     )
     op.execute("DROP INDEX IF EXISTS lyg_search_doc_terms")
     op.execute(
@@ -159,6 +164,7 @@ def downgrade():
     op.execute("DROP INDEX IF EXISTS lyg_search_doc_facets")
     op.execute("ALTER TABLE lyg_search_doc DROP COLUMN IF EXISTS facets")
     op.execute("ALTER TABLE lyg_search_doc ALTER COLUMN terms SET STORAGE MAIN")
+    op.execute("ALTER TABLE lyg_search_doc RESET (toast_tuple_target)")
     op.execute("DROP FUNCTION IF EXISTS lyg_search_facet_keys(jsonb)")
     op.execute(
         "CREATE INDEX IF NOT EXISTS lyg_search_doc_terms ON lyg_search_doc "
