@@ -7,11 +7,13 @@ Commands:
   stop        stop the embedded PostgreSQL/Redis under the var directory
   scheduler   the harvest scheduler loop (started by the Procfile)
   harvester   `ckan harvester ...` whose queue consumers survive idle periods
+  demo-sources  create the demo harvest sources of `make run` (see demo.py)
+  demo-server   serve the demo department systems (a workbook, a JSON API)
 
 Environment: CKAN_SQLALCHEMY_URL, CKAN_REDIS_URL, LYG_PG_ADMIN_URL,
 LYG_EMBEDDED, LYG_PUBLIC_PORT, LYG_INTERNAL_PORT, LYG_ADMIN_PASSWORD,
 LYG_DB_NAME, LYG_TEST_DB, LYG_VAR_DIR, LYG_SKIP_SEED, LYG_WORKERS,
-LYG_HARVEST_INTERVAL, CKAN_SOLR_URL (see README.md).
+LYG_HARVEST_INTERVAL, LYG_DEMO_PORT, LYG_NO_DEMO_HARVEST, CKAN_SOLR_URL (see README.md).
 """
 
 from __future__ import annotations
@@ -75,11 +77,22 @@ def cmd_run(args) -> int:
     try:
         for line in svc.describe():
             info(line)
-        _p, inis, env, admin = prepare_portals(var, svc, ports)
+        p, inis, env, admin = prepare_portals(var, svc, ports)
         if args.no_start:
             info(f"rendered: {inis['public']} {inis['internal']}")
             return 0
-        procfile = write_procfile(var, inis, ports, harvest=not args.no_harvest)
+        demo_port = 0
+        if not args.no_harvest and not os.environ.get("LYG_NO_DEMO_HARVEST"):
+            from . import demo
+
+            if port_free(demo.demo_port()):
+                d = demo.prepare(var, p.main_url, p.admin_url)
+                env[demo.PASSWORD_ENV] = d.get("dept_password", "")
+                demo.create_sources(str(inis["internal"]), env, d["base"], d.get("dept_url"))
+                demo_port = demo.demo_port()
+            else:
+                info(f"port {demo.demo_port()} is in use: no demo harvest sources (LYG_DEMO_PORT=...)")
+        procfile = write_procfile(var, inis, ports, harvest=not args.no_harvest, demo_port=demo_port)
         lines = banner(ports, admin, var, svc.describe())
         return supervise(var, procfile, env, ports, lines)
     finally:
@@ -143,6 +156,19 @@ def cmd_harvester(args) -> int:
     return run(args.ini, args.harvester_args)
 
 
+def cmd_demo_sources(args) -> int:
+    from .demo import ensure_sources
+
+    ensure_sources(args.ini, args.base, args.dept_url)
+    return 0
+
+
+def cmd_demo_server(args) -> int:
+    from .demo import serve
+
+    return serve(Path(args.dir), args.port)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ckanext.lyg_dev", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -168,6 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     p_harv.add_argument("--ini", required=True)
     p_harv.add_argument("harvester_args", nargs=argparse.REMAINDER)
     p_harv.set_defaults(func=cmd_harvester)
+    p_demo = sub.add_parser("demo-sources", help="create the demo harvest sources, queue a job each")
+    p_demo.add_argument("--ini", required=True)
+    p_demo.add_argument("--base", required=True, help="URL of the demo server")
+    p_demo.add_argument("--dept-url", help="URL (no password) of the demo department database")
+    p_demo.set_defaults(func=cmd_demo_sources)
+    p_dsrv = sub.add_parser("demo-server", help="serve the demo department systems (workbook, JSON API)")
+    p_dsrv.add_argument("--dir", required=True)
+    p_dsrv.add_argument("--port", type=int, required=True)
+    p_dsrv.set_defaults(func=cmd_demo_server)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -22,7 +22,7 @@ TITLES = {"public": "连云港市公共数据开放平台", "internal": "连云�
 
 
 def write_procfile(var: Path, inis: dict[str, Path], ports: tuple[int, int],
-                   harvest: bool = True) -> Path:
+                   harvest: bool = True, demo_port: int = 0) -> Path:
     bin_ = venv_bin()
     q = shlex.quote
     lines = []
@@ -31,6 +31,11 @@ def write_procfile(var: Path, inis: dict[str, Path], ports: tuple[int, int],
             f"{portal}: exec env CKAN_INI={q(str(inis[portal]))} {q(str(bin_ / 'gunicorn'))} "
             f"-c python:ckanext.lyg_dev.gunicorn_conf --bind 127.0.0.1:{port} "
             f"--name lyg-{portal} ckanext.lyg_dev.wsgi:application"
+        )
+    if demo_port:
+        lines.append(
+            f"demo: exec {q(str(bin_ / 'python'))} -m ckanext.lyg_dev demo-server "
+            f"--dir {q(str(var / 'demo'))} --port {demo_port}"
         )
     if harvest:
         worker_ini = q(str(inis["internal"]))
