@@ -252,6 +252,26 @@ class TestOpenDataApplication:
         assert "kind" in err.value.error_dict
         assert count_requests() == 0
 
+    def test_a_hidden_entry_reads_as_missing(self, world):
+        # not shared: hidden on the public portal — the same answer as an entry that does not exist
+        errors = []
+        for ref in ("ajxx", "no-such-entry"):
+            with pytest.raises(tk.ValidationError) as err:
+                self._apply(world, package_id=ref)
+            errors.append(err.value.error_dict["package_id"][0].replace(ref, "<ref>"))
+        assert errors[0] == errors[1]
+        assert count_requests() == 0
+
+    def test_grants_by_user_object_and_id(self, world):
+        req = self._apply(world)
+        act("lyg_request_approve", world.provider_editor, id=req["id"])
+        account = model.User.get(world.citizen["name"])
+        assert grants.granted_package_ids(account) == {world.open_conditional["id"]}
+        assert grants.granted_package_ids(account.id) == {world.open_conditional["id"]}
+        account.state = "deleted"
+        model.Session.commit()
+        assert grants.granted_package_ids(account) == set()
+
     def test_refuse_and_withdraw(self, world):
         req = self._apply(world)
         act("lyg_request_refuse", world.provider_admin, id=req["id"], reason="申请用途不明确")
