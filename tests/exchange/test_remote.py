@@ -55,8 +55,9 @@ def test_lyg_ckan_keeps_the_catalog_fields_of_our_portal(harvest, county):
     assert harvest.run(source)["counts"] == {"not modified": len(public)}
 
 
-def test_lyg_dcat_reads_our_catalog_ttl(harvest, county):
-    source = harvest.source("lyg_dcat", county.url + "/catalog.ttl", {"defaults": DEFAULTS})
+@pytest.mark.parametrize("endpoint", ["/catalog.ttl", "/catalog.jsonld"])
+def test_lyg_dcat_reads_our_catalog(harvest, county, endpoint):
+    source = harvest.source("lyg_dcat", county.url + endpoint, {"defaults": DEFAULTS})
     report = harvest.run(source)
     public = county.public()
     assert report["counts"] == {"added": len(public)}, report
