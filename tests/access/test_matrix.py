@@ -52,9 +52,6 @@ EXPECTED = {
 }
 GRANT_ROLES = ("citizen_app", "other_req")
 
-pytestmark = pytest.mark.usefixtures("with_request_context")
-
-
 @pytest.fixture
 def cat(matrix_catalog, ckan_config, monkeypatch, request):
     portal = request.node.callspec.params["portal"]
@@ -180,6 +177,14 @@ def test_leak_matrix(app, cat, portal, role):
     status, body = client.action("package_autocomplete", q="acc-", limit=50)
     found = {r["name"] for r in body["result"]}
     check(found == {entries[c]["name"] for c in visible}, f"autocomplete {sorted(found)}")
+    # package_list (public, active names) and the department's member list
+    status, body = client.action("package_list")
+    listed = set(body["result"]) & {e["name"] for e in entries.values()}
+    check(listed == {entries[c]["name"] for c in visible - {"private"}}, f"package_list {sorted(listed)}")
+    status, body = client.action("member_list", id="acc-gaj", object_type="package")
+    members = {m[0] for m in body["result"]} if status == 200 else set()
+    hidden_ids = {entries[c]["id"] for c in CLASSES if c not in visible}
+    check(status == 200 and not members & hidden_ids, f"member_list {status} {members & hidden_ids}")
     # organization counts (list and show)
     status, body = client.action("organization_list", all_fields=True)
     counts = {o["name"]: o["package_count"] for o in body["result"]}
@@ -210,3 +215,28 @@ def test_leak_matrix(app, cat, portal, role):
                   f"{cls}: {url} shows={shown}")
     assert not problems, "\n".join(problems)
 
+
+
+@pytest.mark.parametrize("portal", ["internal"])
+def test_notices_for_refused_data(app, cat, portal):
+    """Other departments see the basis and the review state of a not-shared
+    entry, and where to apply for conditional data (zh and en)."""
+    client = Client(app, cat["tokens"]["other"])
+    pending = cat["entries"]["none_pending"]
+    page = client.get(f"/dataset/{pending['name']}").body
+    assert "不予共享（待认定）" in page and "《保守国家秘密法》第九条" in page
+    rpage = client.get(f"/dataset/{pending['name']}/resource/{pending['resource_id']}").body
+    assert "不予共享（待认定）：不提供数据。" in rpage and "《保守国家秘密法》第九条" in rpage
+    confirmed = cat["entries"]["none_confirmed"]
+    rpage = client.get(f"/dataset/{confirmed['name']}/resource/{confirmed['resource_id']}").body
+    assert "不予共享（已认定）：不提供数据。" in rpage
+    cond = cat["entries"]["share_cond"]
+    apply = f"/catalog/request/new?package={cond['id']}"
+    assert apply in client.get(f"/dataset/{cond['name']}").body
+    download = f"/dataset/{cond['id']}/resource/{cond['resource_id']}/download/{cond['name']}.csv"
+    zh = client.get(download)
+    assert zh.status_code == 403 and "本目录的数据需申请后获取" in zh.body and apply in zh.body
+    en = client.get("/en" + download)
+    assert en.status_code == 403 and "available on request" in en.body
+    status, body = client.action("datastore_search", resource_id=cond["resource_id"])
+    assert status in (400, 403, 404)  # no DataStore here: never rows

@@ -167,3 +167,15 @@ class TestPublicPortal:
                        status=None)
         assert res.status_code == 400 and "CSRF" in res.body
         assert model.Package.get("sneaky") is None
+
+
+def test_request_link_leads_to_the_workflow_form(app, site, ckan_config, monkeypatch):
+    e = site["entries"]["p-cond"]
+    res = app.get("/catalog/request/new", query_string={"package": e["id"]}, follow_redirects=False)
+    assert res.status_code == 302 and f"/workflow/new/open/{e['id']}" in res.headers["Location"]
+    monkeypatch.setitem(ckan_config, "ckanext.lyg.portal", "internal")
+    res = app.get("/catalog/request/new", query_string={"package": e["id"]},
+                  headers=_auth(site, "p-staff"), follow_redirects=False)
+    assert res.status_code == 302 and f"/workflow/new/share/{e['id']}" in res.headers["Location"]
+    assert app.get("/catalog/request/new", query_string={"package": "no-such"},
+                   headers=_auth(site, "p-staff"), status=404)

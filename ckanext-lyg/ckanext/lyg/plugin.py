@@ -35,6 +35,7 @@ class LygPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IPermissionLabels)
+    p.implements(p.IMiddleware, inherit=True)
 
     # IConfigurer
 
@@ -42,6 +43,15 @@ class LygPlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         portal.apply_site_title(config)
+
+    # IMiddleware (the download views ask the access rule first)
+
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        from ckanext.lyg.access import views as access_views
+
+        if hasattr(app, "view_functions"):
+            access_views.wrap_download_views(app)
+        return app
 
     # IFacets
 

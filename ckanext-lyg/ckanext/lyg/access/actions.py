@@ -23,7 +23,7 @@ from ckanext.lyg import portal
 from ckanext.lyg.access import audit, roles, rule
 
 __all__ = ["lyg_roles_show", "lyg_roles_update", "lyg_audit_list",
-           "package_autocomplete", "group_list", "organization_list",
+           "package_autocomplete", "group_list", "organization_list", "package_list", "member_list",
            "user_activity_list", "organization_activity_list", "group_activity_list",
            "recently_changed_packages_activity_list", "dashboard_activity_list"]
 
@@ -126,6 +126,42 @@ def package_autocomplete(up_func: Action, context: Context, data_dict: DataDict)
         v = rule.viewer(context.get("user"))
         results = [r for r in results if rule.level(r["name"], v=v) != rule.NONE]
     return results
+
+
+def _hidden_ids(context: Context, keys: list[str], by: str = "id") -> set[str]:
+    """Of these package ids (or names), those the rule hides from the user."""
+    v = rule.viewer(context.get("auth_user_obj") or context.get("user"))
+    column = model.Package.name if by == "name" else model.Package.id
+    hidden: set[str] = set()
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start:start + 1000]
+        for pkg in model.Session.query(model.Package).filter(column.in_(chunk)):
+            if rule.decide(rule.entry(pkg), v) == rule.NONE:
+                hidden.add(pkg.name if by == "name" else pkg.id)
+    return hidden
+
+
+@tk.chained_action
+@tk.side_effect_free
+def package_list(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """CKAN's ``package_list`` (every public, active name) without the entries the rule hides."""
+    names = up_func(context, data_dict)
+    if context.get("ignore_auth") or not rule.active() or not names:
+        return names
+    hidden = _hidden_ids(context, list(names), by="name")
+    return [n for n in names if n not in hidden]
+
+
+@tk.chained_action
+@tk.side_effect_free
+def member_list(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """CKAN's ``member_list`` without the packages the rule hides."""
+    members = up_func(context, data_dict)
+    if context.get("ignore_auth") or not rule.active() or not members:
+        return members
+    ids = [m[0] for m in members if m[1] == "package"]
+    hidden = _hidden_ids(context, ids) if ids else set()
+    return [m for m in members if not (m[1] == "package" and m[0] in hidden)]
 
 
 def _with_public_counts(context: Context, data_dict: DataDict, result: Any) -> Any:

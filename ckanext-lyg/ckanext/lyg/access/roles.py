@@ -126,10 +126,6 @@ def departments(user: UserLike) -> list[str]:
     name = user_name(user)
     if not name:
         return []
-    cache = _request_cache()
-    key = "departments:" + name
-    if cache is not None and key in cache:
-        return list(cache[key])
     obj = _user_obj(user)
     if obj is None:
         return []
@@ -141,8 +137,6 @@ def departments(user: UserLike) -> list[str]:
         ),
         {"uid": obj.id},
     ).scalars().all()
-    if cache is not None:
-        cache[key] = list(ids)
     return list(ids)
 
 

@@ -7,7 +7,7 @@
   public portal the government-only pages (:data:`GOV_ONLY`) are absent (404);
 * file downloads (``/dataset/<id>/resource/<rid>/download``) ask the rule for
   the ``data`` level and write data that is not unconditionally open to the
-  audit log;
+  audit log (:func:`wrap_download_views`, called by the plugin's IMiddleware);
 * ``/ckan-admin/lyg-roles`` — who holds the roles (sysadmins edit them);
 * ``/ckan-admin/lyg-audit`` (and ``.csv``) — the audit log, for the data authority.
 """
@@ -81,17 +81,14 @@ def gate() -> Any:
     return tk.redirect_to("user.login", came_from=request.full_path if request.method == "GET" else None)
 
 
-@access.before_app_request
-def downloads() -> Any:
-    """A resource file is data: the rule must say ``data``; audit what is not open to all."""
-    endpoint = request.endpoint or ""
-    if not endpoint.endswith("resource.download") or not rule.active():
-        return None
-    args = request.view_args or {}
-    res = model.Resource.get(args.get("resource_id") or "")
+def _download_gate(resource_id: str | None, package_id: str | None) -> Any:
+    """A resource file is data: the rule must say ``data``; audit what is not open to all.
+
+    Returns a response (404/403) or None to let CKAN's view serve the file."""
+    res = model.Resource.get(resource_id or "")
     pkg = model.Package.get(res.package_id) if res is not None else None
     if res is None or pkg is None or res.state == "deleted" or \
-            pkg.id != (model.Package.get(args.get("id") or "") or pkg).id:
+            pkg.id != (model.Package.get(package_id or "") or pkg).id:
         return tk.abort(404, tk._("Resource not found"))
     entry = rule.entry(pkg)
     lvl = rule.decide(entry, rule.viewer(_current()))
@@ -105,6 +102,25 @@ def downloads() -> Any:
                      detail={"url_type": res.url_type or "", "name": res.name or ""})
         model.Session.commit()
     return None
+
+
+def wrap_download_views(app: Any) -> None:
+    """Put :func:`_download_gate` in front of CKAN's download views (every
+    dataset type's ``<type>_resource.download``), inside the request so the
+    messages are in the request's language."""
+    for endpoint, view in list(app.view_functions.items()):
+        if not endpoint.endswith("resource.download") or getattr(view, "_lyg_gated", False):
+            continue
+
+        def gated(*args: Any, _view: Any = view, **kwargs: Any) -> Any:
+            if rule.active():
+                refused = _download_gate(kwargs.get("resource_id"), kwargs.get("id"))
+                if refused is not None:
+                    return refused
+            return _view(*args, **kwargs)
+
+        gated._lyg_gated = True  # type: ignore[attr-defined]
+        app.view_functions[endpoint] = gated
 
 
 def _context() -> dict[str, Any]:
@@ -195,6 +211,21 @@ def audit_csv() -> Any:
                     headers={"Content-Disposition": 'attachment; filename="lyg-audit.csv"'})
 
 
+def request_new() -> Any:
+    """``/catalog/request/new?package=<id>`` (the link of every refusal): the
+    workflow's form for this portal — an open-data application on the public
+    portal, a sharing request on the internal one."""
+    package = request.args.get("package", "")
+    if not package or rule.level(package, _current()) == rule.NONE:
+        return tk.abort(404, tk._("Dataset not found"))  # hidden entries do not exist
+    kind = "open" if portal.current() == "public" else "share"
+    try:
+        return tk.redirect_to("lyg_workflow.new", kind=kind, package=package)
+    except Exception:  # noqa: BLE001 - werkzeug BuildError: the workflow pages are not there
+        return tk.abort(404, tk._("Dataset not found"))
+
+
+access.add_url_rule("/catalog/request/new", view_func=request_new, endpoint="request_new")
 access.add_url_rule("/ckan-admin/lyg-roles", view_func=roles_page, endpoint="roles", methods=["GET", "POST"])
 access.add_url_rule("/ckan-admin/lyg-audit", view_func=audit_page, endpoint="audit")
 access.add_url_rule("/ckan-admin/lyg-audit.csv", view_func=audit_csv, endpoint="audit_csv")
