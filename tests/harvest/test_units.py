@@ -228,3 +228,58 @@ def test_to_dataset_never_fails_on_arbitrary_values(value):
 def test_error_summary():
     text = mapping.error_summary({"update_cycle": ["值不在选项中"], "info_items": [{"name": ["缺少"]}]})
     assert text == 'info_items: {"name": ["缺少"]}; update_cycle: 值不在选项中'
+
+
+# --- lyg_workbook and load_data ------------------------------------------------
+
+
+def test_workbook_config():
+    from ckanext.lyg_harvest.config import check_workbook_url, parse_workbook_source
+
+    config = parse_workbook_source("")
+    assert config["format"] == "auto" and config["record_key"] == ["owner_org", "title"]
+    assert parse_workbook_source({"record_key": "信息资源名称"})["record_key"] == ["title"]
+    with pytest.raises(cfg.ConfigError) as err:
+        parse_workbook_source({"format": "ods", "record_key": [], "defaults": {"share_review": "x"}})
+    assert sorted(p.key for p in err.value.problems) == ["defaults.share_review", "format", "record_key"]
+    assert check_workbook_url("https://dept.example/catalog.xlsx", []) == []
+    assert [p.key for p in check_workbook_url("catalog.xlsx", ["/srv"])] == ["url"]
+    assert "not allowed" in check_workbook_url("/srv/x.xlsx", [])[0].message
+    assert check_workbook_url("/srv/drop/x.xlsx", ["/srv/drop"]) == []
+    assert check_workbook_url("file:///srv/drop/../etc/passwd", ["/srv/drop"])[0].key == "url"
+    assert check_workbook_url("/srv/dropbox/x.csv", ["/srv/drop"])[0].key == "url"
+
+
+def test_workbook_record_identity():
+    from ckanext.lyg_harvest.workbook import record_id
+
+    key = {"record_key": ["owner_org", "title"]}
+    assert record_id({"cells": {"resource_code": "101/000001", "title": "甲"}}, key) == "101/000001"
+    assert record_id({"cells": {"owner_org": "市公安局", "title": "甲"}}, key) == "key:市公安局|甲"
+    assert record_id({"cells": {"owner_org": "", "title": ""}}, key) is None
+
+
+def test_datastore_fields_and_info_items_from_column_types():
+    from ckanext.lyg_harvest import datastore
+    from ckanext.lyg_harvest.download import column_kind
+
+    columns = [("id", column_kind("postgresql", 23)), ("day", column_kind("postgresql", 1082)),
+               ("pm25", column_kind("mysql", 246)), ("name", column_kind("mysql", 253))]  # fmt: skip
+    assert datastore.fields(columns) == [
+        {"id": "id", "type": "int8"}, {"id": "day", "type": "date"},
+        {"id": "pm25", "type": "numeric"}, {"id": "name", "type": "text"},
+    ]  # fmt: skip
+    assert [i["data_type"] for i in datastore.info_items(columns)] == ["I", "D", "N", "C"]
+    rows = [{"id": 1, "day": "2026-11-01"}, {"id": 2, "day": "2026-11-02"}]
+    digest, count = datastore.data_hash(columns, rows)
+    assert count == 2 and digest == datastore.data_hash(columns, list(rows))[0]
+    assert digest != datastore.data_hash(columns, rows[:1])[0]
+    assert [len(b) for b in datastore.batches(range(5), 2)] == [2, 2, 1]
+
+
+def test_sql_load_data_config():
+    config = cfg.parse_sql_source({"table": "t", "load_data": True, "entry": {"title": "空气质量"}})
+    assert config["record_id"] is None and config["batch_size"] == 1000
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.parse_sql_source({"table": "t", "record_id": "id", "columns": {"title": "t"}, "entry": {}})
+    assert [p.key for p in err.value.problems] == ["entry"]
