@@ -15,7 +15,16 @@ def N_(message: str) -> str:
 __all__ = ["lyg_site_title", "lyg_site_logo", "lyg_site_tagline", "lyg_portal", "lyg_icp", "lyg_host_org",
            "lyg_databases", "lyg_vocabulary_choices", "lyg_class_choices", "lyg_classification_options",
            "lyg_label", "lyg_classification_text", "lyg_badges", "lyg_entry_sections",
-           "lyg_data_type_label", "lyg_format_types", "lyg_is_data_authority", "lyg_may_import"]  # fmt: skip
+           "lyg_data_type_label", "lyg_format_types", "lyg_is_data_authority", "lyg_may_import",
+           "markdown_extract"]  # fmt: skip
+
+
+@tk.chained_helper
+def markdown_extract(next_helper: Any, text: str, extract_length: int = 190) -> str:
+    """CKAN's ``markdown_extract`` without building a parser per call."""
+    from ckanext.lyg import render
+
+    return render.markdown_extract(text, extract_length)
 
 
 def lyg_site_title() -> str:
