@@ -78,6 +78,13 @@ def test_rows_breaking_the_catalog_rules_are_errors_with_their_row(harvest, api)
         for e in obj.errors
     }
     assert lines == {3, 4, 5}
+    # the job report (API and source page) gives record, stage, row and message
+    job_id = model.Session.query(HarvestJob.id).filter_by(source_id=source["id"]).scalar()
+    report = call_action("harvest_job_report", id=job_id)
+    errors = {e["guid"]: e["errors"][0] for e in report["object_errors"].values()}
+    cycle = errors["key:连云港市公安局|连云港市户籍人口信息3"]
+    assert cycle["type"] == "Import" and cycle["line"] == 4 and "更新周期" in cycle["message"]
+    assert "row 4" in cycle["message"] or "第 4 行" in cycle["message"]
     # the workbook's 不予共享认定 is not the data authority's decision
     held = entries(source["id"])["101/000050"]
     assert held["share_type"] == "none" and held["share_review"] == "pending"
