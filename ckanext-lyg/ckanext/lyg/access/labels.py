@@ -17,7 +17,10 @@ from ckanext.lyg.access import rule
 def dataset_labels(dataset_obj: Any) -> list[str] | None:
     if not rule.active():
         return None
-    return rule.dataset_labels(rule.entry(dataset_obj))
+    entry = rule.entry(dataset_obj)
+    if not entry.catalog:
+        return None  # harvest sources and other types: CKAN's labels
+    return rule.dataset_labels(entry)
 
 
 def user_labels(user_obj: Any) -> list[str] | None:

@@ -56,6 +56,7 @@ PUBLIC = "public"  # active, not private, open unconditional/conditional: everyo
 GOV = "gov"  # active, not private, shared in any way: staff of the internal portal
 AUTHORITY = "authority"  # every entry: the data authority
 NOBODY = "nobody"  # a label no entry carries: viewers who may see nothing
+CATALOG_TYPES = frozenset({"dataset"})  # the catalog schema's dataset type
 
 
 def active() -> bool:
@@ -77,6 +78,7 @@ class Entry:
     state: str
     creator_user_id: str | None
     share_basis: str = ""
+    catalog: bool = True  # a catalog entry (type "dataset"); other types (harvest sources) follow CKAN
 
 
 def _clean(value: Any) -> str:
@@ -92,7 +94,7 @@ def entry(pkg: Any) -> Entry:
             share_type=_clean(extras.get("share_type")), open_type=_clean(extras.get("open_type")),
             share_review=_clean(extras.get("share_review")), private=bool(pkg.private),
             state=pkg.state or "active", creator_user_id=pkg.creator_user_id,
-            share_basis=_clean(extras.get("share_basis")),
+            share_basis=_clean(extras.get("share_basis")), catalog=(pkg.type or "dataset") in CATALOG_TYPES,
         )
     extras = {e.get("key"): e.get("value") for e in pkg.get("extras") or [] if isinstance(e, dict)}
 
@@ -104,6 +106,7 @@ def entry(pkg: Any) -> Entry:
         share_type=get("share_type"), open_type=get("open_type"), share_review=get("share_review"),
         private=bool(pkg.get("private")), state=pkg.get("state") or "active",
         creator_user_id=pkg.get("creator_user_id"), share_basis=get("share_basis"),
+        catalog=(pkg.get("type") or "dataset") in CATALOG_TYPES,
     )
 
 
@@ -174,7 +177,12 @@ def granted_package_ids(user: roles.UserLike, kind: str | None = None) -> set[st
 
 
 def decide(e: Entry, v: Viewer) -> str:
-    """``none`` / ``metadata`` / ``data`` for viewer ``v`` on entry ``e``."""
+    """``none`` / ``metadata`` / ``data`` for viewer ``v`` on entry ``e``.
+
+    Packages that are not catalog entries (harvest sources) answer ``data``:
+    CKAN's own checks (called after the rule) decide for them."""
+    if not e.catalog:
+        return DATA
     if v.portal == "public":
         return _public(e, v)
     return _internal(e, v)
@@ -249,7 +257,7 @@ def user_labels(v: Viewer) -> list[str]:
         return [PUBLIC]
     if not v.name or not v.internal_user:
         return [NOBODY]
-    labels = [GOV, f"creator-{v.user_id}"]
+    labels = [PUBLIC, GOV, f"creator-{v.user_id}"]
     labels += [f"member-{org}" for org in sorted(v.departments)]
     if v.sysadmin or v.authority:
         labels.append(AUTHORITY)
