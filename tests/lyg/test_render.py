@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from ckan.lib import helpers as core
 from ckanext.lyg import render
 
@@ -15,10 +14,10 @@ SAMPLES = [
 ]
 
 
-@pytest.mark.parametrize("text", SAMPLES)
-@pytest.mark.parametrize("length", [0, 20, 190])
-def test_same_text_as_ckan(text, length):
-    assert render.markdown_extract(text, length) == core.markdown_extract(text, length)
+def test_same_text_as_ckan():
+    for text in SAMPLES:
+        for length in (0, 20, 190):
+            assert render.markdown_extract(text, length) == core.markdown_extract(text, length)
 
 
 def test_templates_use_it(app):

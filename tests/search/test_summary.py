@@ -137,21 +137,23 @@ def test_rolled_back_write_leaves_counts_alone(site):
     assert_consistent()
 
 
-@pytest.mark.parametrize("user", [None, "staff", "boss"])
-@pytest.mark.parametrize("params", [
+QUERIES = [
     {"q": "*:*"},
     {"q": "*:*", "include_private": True},
     {"q": "*:*", "fq": 'owner_org:"{a}"', "include_private": True},
     {"q": "*:*", "fq": '-owner_org:"{a}"'},
     {"q": "*:*", "include_drafts": True, "include_private": True},
-])
-def test_answers_equal_those_read_from_the_hits(site, user, params):
-    params = {k: (v.format(a=site["a"]["id"]) if isinstance(v, str) else v)
-              for k, v in params.items()}
-    fast, slow = both_ways(user, **params)
-    assert fast["count"] == slow["count"]
-    assert fast["facets"] == slow["facets"]
-    assert fast["count"] > 0
+]
+
+
+def test_answers_equal_those_read_from_the_hits(site):
+    for user in (None, "staff", "boss"):
+        for query in QUERIES:
+            params = {k: (v.format(a=site["a"]["id"]) if isinstance(v, str) else v)
+                      for k, v in query.items()}
+            fast, slow = both_ways(user, **params)
+            assert (fast["count"], fast["facets"]) == (slow["count"], slow["facets"]), (user, query)
+            assert fast["count"] > 0
 
 
 def test_only_signature_filters_are_answered_from_counts():
