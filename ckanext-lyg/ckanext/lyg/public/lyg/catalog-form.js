@@ -73,23 +73,27 @@
   function addMoveButtons() {
     document.querySelectorAll('.scheming-subfield-group[data-field="info_items"]').forEach(function (group) {
       var header = group.querySelector(".panel-heading");
-      if (!header || header.querySelector(".lyg-move")) { return; }
+      /* not in scheming's hidden row template: copies of it get their buttons here */
+      if (!header || header.querySelector(".lyg-move") || group.closest('[name="repeating-template"]')) { return; }
       [["up", "↑"], ["down", "↓"]].forEach(function (pair) {
         var b = document.createElement("a");
         b.href = "javascript:;";
         b.className = "btn btn-default btn-sm lyg-move lyg-move-" + pair[0];
+        b.setAttribute("data-move", pair[0]);
         b.title = msgs[pair[0]];
         b.textContent = pair[1];
-        b.addEventListener("click", function () {
-          var other = pair[0] === "up" ? group.previousElementSibling : group.nextElementSibling;
-          if (!other || !other.classList.contains("scheming-subfield-group")) { return; }
-          if (pair[0] === "up") { group.parentNode.insertBefore(group, other); }
-          else { group.parentNode.insertBefore(other, group); }
-          renumber();
-        });
         header.appendChild(b);
       });
     });
+  }
+
+  function move(button) {
+    var group = button.closest(".scheming-subfield-group");
+    var up = button.getAttribute("data-move") === "up";
+    var other = up ? group.previousElementSibling : group.nextElementSibling;
+    if (!other || !other.classList.contains("scheming-subfield-group")) { return; }
+    if (up) { group.parentNode.insertBefore(group, other); }
+    else { group.parentNode.insertBefore(other, group); }
   }
 
   document.addEventListener("change", function (e) {
@@ -98,6 +102,10 @@
   });
   document.addEventListener("input", rules);
   /* after scheming's add/remove and our moves: rows numbered 0, 1, … in page order */
-  document.addEventListener("click", function () { setTimeout(function () { renumber(); addMoveButtons(); rules(); }, 0); });
+  document.addEventListener("click", function (e) {
+    var button = e.target && e.target.closest ? e.target.closest(".lyg-move") : null;
+    if (button) { e.preventDefault(); move(button); }
+    setTimeout(function () { renumber(); addMoveButtons(); rules(); }, 0);
+  });
   document.addEventListener("DOMContentLoaded", function () { filterCodes(); rules(); addMoveButtons(); });
 })();
