@@ -10,10 +10,13 @@ plugin, on the test database), with ckanext-harvest's stock ``ckan`` harvester
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from ckan import model
 from ckan.tests import factories
 from ckanext.harvest.model import HarvestObject
+from ckanext.lyg_harvest import remote_mapping
 
 from tests.exchange.conftest import Harvest
 
@@ -92,5 +95,10 @@ def test_stock_dcat_harvester_reads_our_catalog_ttl(province, county):
         pkg = got[remote["title"]]
         assert pkg["notes"] == remote["notes"]
         assert sorted(r["url"] for r in pkg["resources"]) == sorted(r["url"] for r in remote["resources"])
-        # dct:identifier is the resource code (the lyg_catalog profile)
-        assert _extras(pkg).get("identifier") == remote["resource_code"]
+        # the lyg_catalog profile: dct:identifier is the resource code, dcat:theme the
+        # classification, dct:accrualPeriodicity the update cycle
+        extras = _extras(pkg)
+        assert extras.get("identifier") == remote["resource_code"]
+        assert remote_mapping.theme_uri(remote) in json.loads(extras["theme"])
+        cycle = remote_mapping.EU_FREQUENCY_BY_CYCLE[remote["update_cycle"]]
+        assert extras.get("frequency") == remote_mapping.EU_FREQUENCY_BASE + cycle
