@@ -157,6 +157,8 @@ def test_bbox_geojson_rejects_what_is_no_box(bbox, expected):
          "defaults.share_type"),
         (remote_config.parse_dcat_source, {"defaults": DEFAULTS, "rdf_format": "excel"}, "rdf_format"),
         (remote_config.parse_dcat_source, {"defaults": DEFAULTS, "timeout": 0}, "timeout"),
+        (remote_config.parse_ckan_source, {"defaults": DEFAULTS, "resource_codes": "renumber"},
+         "resource_codes"),
         (remote_config.parse_csw_source, {"defaults": DEFAULTS, "page_size": 10000}, "page_size"),
         (remote_config.parse_csw_source, {"defaults": DEFAULTS, "cql": ""}, "cql"),
         (remote_config.parse_csw_source, "{not json", "config"),

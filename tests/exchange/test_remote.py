@@ -198,3 +198,24 @@ def test_changed_records_update_and_removed_ones_are_withdrawn(harvest, peer):
     assert after["js-rk-2025"]["title"] == "江苏省常住人口（2025年，修订）"
     assert after["js-rk-2025"]["resource_code"] == before["js-rk-2025"]["resource_code"]
     assert call_action("package_show", id=before["js-gdp-2025"]["id"])["state"] == "deleted"
+
+
+def test_a_resource_code_in_use_is_an_error_unless_the_site_assigns_its_own(harvest, county):
+    public = county.public()
+    first = harvest.source("lyg_ckan", county.url, {"defaults": DEFAULTS}, name="county-api")
+    assert harvest.run(first)["counts"] == {"added": len(public)}
+    # the same entries again, from the DCAT catalog: their codes are taken here
+    ttl = county.url + "/catalog.ttl"
+    again = harvest.source("lyg_dcat", ttl, {"defaults": DEFAULTS}, name="county-dcat")
+    report = harvest.run(again)
+    assert report["counts"] == {"errored": len(public)}, report
+    assert all("resource_code" in message for _g, _s, message in report["object_errors"])
+    # a source that lets this site number its entries
+    config = {"defaults": DEFAULTS, "resource_codes": "assign"}
+    assigned = harvest.source("lyg_dcat", ttl, config, name="county-dcat-assign")
+    assert harvest.run(assigned)["counts"] == {"added": len(public)}
+    codes = {e["title"]: e["resource_code"] for e in entries(assigned["id"]).values()}
+    for remote in public.values():
+        code = codes[remote["title"]]
+        assert code != remote["resource_code"]
+        assert code.split("/")[0] == remote["resource_code"].split("/")[0]  # same classification

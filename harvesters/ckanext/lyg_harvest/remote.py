@@ -79,6 +79,13 @@ def http_get(url: str, timeout: int, accept: str = "*/*", **params: Any) -> requ
     return response
 
 
+def _codes(fields: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """Without the remote's resource code when this site assigns its own."""
+    if config.get("resource_codes") == "assign":
+        fields.pop("resource_code", None)
+    return fields
+
+
 class _RemoteMixin:
     """What the remote source types share on top of :class:`LygHarvesterBase`."""
 
@@ -163,7 +170,7 @@ class LygCkanHarvester(_RemoteMixin, LygHarvesterBase, CKANHarvester, HarvestTra
         return record.get("id") if isinstance(record, dict) else None
 
     def extract(self, record: Any, config: dict[str, Any]) -> dict[str, Any]:
-        return remote_mapping.ckan_fields(record)
+        return _codes(remote_mapping.ckan_fields(record), config)
 
 
 class LygDcatHarvester(_RemoteMixin, LygHarvesterBase, DCATRDFHarvester, HarvestTranslation):
@@ -237,7 +244,7 @@ class LygDcatHarvester(_RemoteMixin, LygHarvesterBase, DCATRDFHarvester, Harvest
         return self._get_guid(record) if isinstance(record, dict) else None
 
     def extract(self, record: Any, config: dict[str, Any]) -> dict[str, Any]:
-        return remote_mapping.dcat_fields(record)
+        return _codes(remote_mapping.dcat_fields(record), config)
 
 
 class LygCswHarvester(_RemoteMixin, LygHarvesterBase, CSWHarvester, HarvestTranslation):

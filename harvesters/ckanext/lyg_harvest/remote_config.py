@@ -15,11 +15,12 @@ from ckanext.lyg_harvest.config import N_, ConfigError, Problem
 NAME = re.compile(r"^[a-z0-9_-]{2,100}$")
 RDF_FORMATS = ("xml", "turtle", "n3", "nt", "json-ld", "trig")
 CKAN_OPTIONS = {
-    "defaults", "withdraw", "timeout", "max_pages",
+    "defaults", "withdraw", "timeout", "max_pages", "resource_codes",
     "organizations_filter_include", "organizations_filter_exclude",
     "groups_filter_include", "groups_filter_exclude",
 }  # fmt: skip
-DCAT_OPTIONS = {"defaults", "withdraw", "timeout", "max_pages", "rdf_format"}
+DCAT_OPTIONS = {"defaults", "withdraw", "timeout", "max_pages", "rdf_format", "resource_codes"}
+RESOURCE_CODES = ("keep", "assign")
 CSW_OPTIONS = {"defaults", "withdraw", "timeout", "max_pages", "page_size", "cql"}
 
 
@@ -42,6 +43,19 @@ def _start(raw: str | dict | None, allowed: set[str]) -> tuple[dict, dict[str, A
     return data, config, out
 
 
+def _resource_codes(data: dict, config: dict[str, Any], out: list[Problem]) -> None:
+    """``keep``: an entry of one of our portals keeps its resource code (a code
+    already used here is an error of that record); ``assign``: this site gives
+    harvested entries codes of its own (a county's sequences overlap the city's)."""
+    value = data.get("resource_codes", "keep")
+    if value not in RESOURCE_CODES:
+        out.append(
+            Problem("resource_codes", N_("Must be one of {values}"), {"values": ", ".join(RESOURCE_CODES)})
+        )
+        value = "keep"
+    config["resource_codes"] = value
+
+
 def _required_defaults(config: dict[str, Any], out: list[Problem]) -> None:
     """A remote record may lack the catalog's sharing fields (a foreign portal
     has none): the source must give them."""
@@ -62,9 +76,11 @@ def parse_ckan_source(raw: str | dict | None) -> dict[str, Any]:
     {"defaults": {"share_type": "conditional", "share_condition": "…", "open_type": "none",
                   "update_cycle": "不定期", "catalog_class": "3", "catalog_item": "01", …},
      "organizations_filter_include": ["gaj"],   # or _exclude; groups_filter_include/_exclude
+     "resource_codes": "keep",                  # or assign: codes of this site
      "timeout": 30, "max_pages": 1000, "withdraw": "delete"}
     """
     data, config, out = _start(raw, CKAN_OPTIONS)
+    _resource_codes(data, config, out)
     for kind in ("organizations", "groups"):
         include, exclude = f"{kind}_filter_include", f"{kind}_filter_exclude"
         if include in data and exclude in data:
@@ -80,9 +96,11 @@ def parse_ckan_source(raw: str | dict | None) -> dict[str, Any]:
 def parse_dcat_source(raw: str | dict | None) -> dict[str, Any]:
     """A ``lyg_dcat`` source (the URL of an RDF catalog, e.g. ``…/catalog.ttl``)::
 
-    {"defaults": {…}, "rdf_format": "turtle", "timeout": 30, "max_pages": 1000, "withdraw": "delete"}
+    {"defaults": {…}, "rdf_format": "turtle", "resource_codes": "keep",
+     "timeout": 30, "max_pages": 1000, "withdraw": "delete"}
     """
     data, config, out = _start(raw, DCAT_OPTIONS)
+    _resource_codes(data, config, out)
     rdf_format = data.get("rdf_format")
     if rdf_format is not None and rdf_format not in RDF_FORMATS:
         out.append(Problem("rdf_format", N_("Must be one of {values}"), {"values": ", ".join(RDF_FORMATS)}))
