@@ -139,6 +139,12 @@ class TestInternalPortal:
         assert status.json["success"] is False
 
 
+    def test_authority_profile_links_to_audit_and_roles(self, app, site):
+        page = app.get("/user/p-dsj", headers=_auth(site, "p-dsj")).body
+        assert "/ckan-admin/lyg-audit" in page and "/ckan-admin/lyg-roles" in page
+        assert "/ckan-admin/lyg-audit" not in app.get("/user/p-staff", headers=_auth(site, "p-staff")).body
+
+
 class TestPublicPortal:
     def test_registration_and_gov_pages(self, app, site):
         assert app.get("/user/register").status_code == 200
