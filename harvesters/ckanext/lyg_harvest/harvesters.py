@@ -169,8 +169,8 @@ class LygSqlHarvester(LygHarvesterBase, HarvestTranslation):
         context = dict(self._context(), ignore_auth=True)
         context.pop("return_id_only", None)
         try:
-            next(items)  # the columns, as gather read them
-            digest, count = datastore.load(context, resource_id, columns, items, config["batch_size"])
+            now = [tuple(c) for c in next(items)]  # the columns, as the table has them now
+            digest, count = datastore.load(context, resource_id, now, items, config["batch_size"])
         except Exception as err:
             model.Session.rollback()
             if isinstance(err, download.SourceError):
@@ -184,7 +184,11 @@ class LygSqlHarvester(LygHarvesterBase, HarvestTranslation):
                 obj, N_("Record {guid}: the data could not be loaded into the DataStore: {error}"),
                 guid=obj.guid, error=message,
             )
-        if digest != record["data_hash"]:  # the table changed after gather: keep what was loaded
+        finally:
+            items.close()  # ends the read-only transaction on the department database
+        if now != columns:  # the columns changed after gather: the next run updates the entry's items
+            self._set_hash(obj, "")
+        elif digest != record["data_hash"]:  # the rows changed after gather: keep what was loaded
             record.update(data_hash=digest, rows=count)
             self._set_hash(obj, self._digest(record, config, cfg.mapping_fingerprint(config)))
         return True
