@@ -257,3 +257,19 @@ def test_workbook_written_by_the_catalog_export_harvests_unchanged(harvest, api,
     # the codes are in use by the first source's entries: the rules refuse duplicates
     assert report["counts"] == {"errored": 2}, report
     assert all("in use" in m for m in _messages(report).values()), report
+
+
+def test_merged_cells_of_a_department_workbook_are_filled(harvest, api):
+    """Departments merge the provider column over their rows: each row gets the value
+    (such a workbook is read in full mode, others streaming — the same rows)."""
+    from openpyxl import load_workbook
+
+    path = write_xlsx(api.root / "merged.xlsx", [row(1), row(2, 信息资源提供方=""), row(3)])
+    book = load_workbook(path)
+    book.worksheets[0].merge_cells("D2:D3")  # 信息资源提供方 of rows 1 and 2
+    book.save(path)
+    source = harvest.source("lyg_workbook", api.url("/merged.xlsx"), {})
+    report = harvest.run(source)
+    assert report["counts"] == {"added": 3}, report
+    found = entries(source["id"])
+    assert found["key:连云港市公安局|连云港市户籍人口信息2"]["organization"]["title"] == "连云港市公安局"
