@@ -185,3 +185,18 @@ def test_request_link_leads_to_the_workflow_form(app, site, ckan_config, monkeyp
     assert res.status_code == 302 and f"/workflow/new/share/{e['id']}" in res.headers["Location"]
     assert app.get("/catalog/request/new", query_string={"package": "no-such"},
                    headers=_auth(site, "p-staff"), status=404)
+
+
+def test_writers_still_write_entries_hidden_on_the_public_portal(app, site):
+    """Writes follow CKAN's permissions on either portal; reading stays the public column."""
+    entry = call_action("package_create", context={"user": "p-staff"},
+                        **dict(BASE, name="p-secret", title="p-secret", owner_org=site["org"]["id"],
+                               share_type="none", open_type="none", share_basis="《保密法》"))
+    res = call_action("resource_create", context={"user": "p-staff"}, package_id=entry["id"],
+                      name="x.csv", url="http://example.com/x.csv")
+    assert res["package_id"] == entry["id"]
+    site_user = call_action("get_site_user", context={"ignore_auth": True})["name"]
+    call_action("package_patch", context={"user": site_user}, id=entry["id"], notes="改")
+    for user in ("p-staff", "p-admin"):
+        assert app.get(f"/api/3/action/package_show?id={entry['id']}", headers=_auth(site, user),
+                       status=404).json["success"] is False
