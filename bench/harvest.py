@@ -12,6 +12,7 @@ catalog schema, the second finds them all unchanged. Prints records/s of each
 run and the peak RSS of the process after it (ru_maxrss: the peak so far).
 
     python bench/harvest.py [--records N] [--keep] [--only workbook|sql] [--profile FILE]
+                            [--synchronous-commit on|off]
 
 Both databases are dropped at the end unless ``--keep``.
 """
@@ -55,7 +56,7 @@ def rss_mb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
-def write_ini() -> str:
+def write_ini(synchronous_commit: str = "on") -> str:
     text = (ROOT / "test.ini").read_text()
     text = text.replace("testing = true\n", "").replace("%(here)s", str(ROOT))
     text = text.replace("level = INFO", "level = WARN")
@@ -64,7 +65,10 @@ def write_ini() -> str:
         "ckan.plugins = lyg_search lyg scheming_datasets scheming_organizations ",
         1,
     )
-    allow = f"[app:main]\nckanext.lyg_harvest.workbook_dirs = {WORKBOOK_DIR}\n"
+    allow = (
+        f"[app:main]\nckanext.lyg_harvest.workbook_dirs = {WORKBOOK_DIR}\n"
+        f"ckanext.lyg_harvest.synchronous_commit = {synchronous_commit}\n"
+    )
     text = text.replace("[app:main]\n", allow, 1)
     path = Path(tempfile.gettempdir()) / "lyg-bench-harvest.ini"
     path.write_text(text)
@@ -184,9 +188,11 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep both databases")
     ap.add_argument("--only", choices=("workbook", "sql"), help="benchmark one source type")
     ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the runs to FILE")
+    ap.add_argument("--synchronous-commit", choices=("on", "off", "local"), default="on",
+                    help="ckanext.lyg_harvest.synchronous_commit of the run (default on)")
     args = ap.parse_args()
     kinds = [args.only] if args.only else ["workbook", "sql"]
-    ini = write_ini()
+    ini = write_ini(args.synchronous_commit)
     t0 = time.perf_counter()
     prepare(ini, args.records)
     if "workbook" in kinds:
@@ -260,7 +266,8 @@ def main() -> None:
     print()
     print(
         f"harvest benchmark — {n} records a source, {os.cpu_count()} cores, load average "
-        f"{os.getloadavg()[0]:.1f}, setup {setup_s:.0f} s, RSS after boot {base_rss} MB"
+        f"{os.getloadavg()[0]:.1f}, setup {setup_s:.0f} s, RSS after boot {base_rss} MB, "
+        f"synchronous_commit {args.synchronous_commit}"
     )
     for source_type, label, secs, peak, counts in results:
         print(

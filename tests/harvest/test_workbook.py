@@ -273,3 +273,11 @@ def test_merged_cells_of_a_department_workbook_are_filled(harvest, api):
     assert report["counts"] == {"added": 3}, report
     found = entries(source["id"])
     assert found["key:连云港市公安局|连云港市户籍人口信息2"]["organization"]["title"] == "连云港市公安局"
+
+
+def test_workers_without_synchronous_commit_harvest_the_same(harvest, api, ckan_config, monkeypatch):
+    monkeypatch.setitem(ckan_config, "ckanext.lyg_harvest.synchronous_commit", "off")
+    write_xlsx(api.root / "catalog.xlsx", [row(1), row(2)])
+    source = harvest.source("lyg_workbook", api.url("/catalog.xlsx"), {})
+    assert harvest.run(source)["counts"] == {"added": 2}
+    assert harvest.run(source)["counts"] == {"not modified": 2}

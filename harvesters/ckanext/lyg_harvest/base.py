@@ -259,6 +259,9 @@ class LygHarvesterBase(HarvesterBase):
         status = _extra(obj, "status")
         if status == UNCHANGED:
             return "unchanged"
+        mode = tk.config.get("ckanext.lyg_harvest.synchronous_commit")
+        if mode != "on":
+            model.Session.execute(sa.text(f"SET SESSION synchronous_commit TO {mode}"))
         claimed = self._claim(obj)
         if claimed is not CLAIMED:
             return claimed
