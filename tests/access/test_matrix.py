@@ -185,6 +185,11 @@ def test_leak_matrix(app, cat, portal, role):
     members = {m[0] for m in body["result"]} if status == 200 else set()
     hidden_ids = {entries[c]["id"] for c in CLASSES if c not in visible}
     check(status == 200 and not members & hidden_ids, f"member_list {status} {members & hidden_ids}")
+    # resource_search (resources of public, active packages)
+    status, body = client.action("resource_search", query="name:acc-")
+    found = {r["package_id"] for r in body["result"]["results"]}
+    want_ids = {entries[c]["id"] for c in visible - {"private"}}
+    check(found == want_ids and body["result"]["count"] == len(want_ids), f"resource_search {len(found)}")
     # organization counts (list and show)
     status, body = client.action("organization_list", all_fields=True)
     counts = {o["name"]: o["package_count"] for o in body["result"]}

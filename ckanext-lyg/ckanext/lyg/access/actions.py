@@ -24,6 +24,7 @@ from ckanext.lyg.access import audit, roles, rule
 
 __all__ = ["lyg_roles_show", "lyg_roles_update", "lyg_audit_list",
            "package_autocomplete", "group_list", "organization_list", "package_list", "member_list",
+           "resource_search",
            "user_activity_list", "organization_activity_list", "group_activity_list",
            "recently_changed_packages_activity_list", "dashboard_activity_list"]
 
@@ -162,6 +163,26 @@ def member_list(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     ids = [m[0] for m in members if m[1] == "package"]
     hidden = _hidden_ids(context, ids) if ids else set()
     return [m for m in members if not (m[1] == "package" and m[0] in hidden)]
+
+
+@tk.chained_action
+@tk.side_effect_free
+def resource_search(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """CKAN's ``resource_search`` (every resource of public, active packages)
+    without the resources of entries the rule hides; count and paging over
+    what remains."""
+    if context.get("ignore_auth") or not rule.active() or context.get("search_query"):
+        return up_func(context, data_dict)
+    try:
+        offset = int(data_dict.get("offset") or 0)
+        limit = int(data_dict["limit"]) if data_dict.get("limit") not in (None, "") else None
+    except (TypeError, ValueError):
+        raise tk.ValidationError({"limit": [tk._("Must be a whole number")]}) from None
+    found = up_func(context, dict(data_dict, offset=0, limit=None))
+    ids = list(dict.fromkeys(r["package_id"] for r in found["results"]))
+    hidden = _hidden_ids(context, ids) if ids else set()
+    kept = [r for r in found["results"] if r["package_id"] not in hidden]
+    return {"count": len(kept), "results": kept[offset:offset + limit if limit is not None else None]}
 
 
 def _with_public_counts(context: Context, data_dict: DataDict, result: Any) -> Any:
