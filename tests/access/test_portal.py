@@ -57,6 +57,10 @@ class TestInternalPortal:
         login = app.get("/user/login")
         assert login.status_code == 200 and "password" in login.body
         assert app.get("/api/i18n/zh_Hans_CN").status_code == 200
+        assets = re.findall(r'(?:src|href)="(/(?:webassets|lyg|base)/[^"?]+)', login.body)
+        assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets)
+        for asset in assets:  # what the login page needs is served to anyone
+            assert app.get(asset, follow_redirects=False).status_code == 200, asset
 
     def test_api_without_token_is_401(self, app, site):
         res = app.get("/api/3/action/package_search", status=401)
