@@ -37,8 +37,9 @@ OPEN_ENDPOINTS = {
 }
 OPEN_PREFIXES = ("webassets.", "lyg_search_assets.")
 # pages of the internal portal only (absent on the public portal)
+# (the workflow's department queues check the portal themselves)
 GOV_ONLY = {"lyg_access.roles", "lyg_access.audit", "lyg_access.audit_csv", "lyg_catalog.import"}
-GOV_ONLY_PREFIXES = ("lyg_workflow_gov.",)
+GOV_ONLY_PREFIXES: tuple[str, ...] = ()
 
 
 def _current() -> Any:
