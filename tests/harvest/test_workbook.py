@@ -240,8 +240,8 @@ def test_a_source_deleted_while_its_job_runs(harvest, api):
     assert harvest.run(other)["counts"] == {"added": 2}
 
 
-def test_workbook_written_by_the_catalog_export_harvests_unchanged(harvest, api, sysadmin):
-    """The catalog export's workbook of harvested entries is a valid source of them."""
+def test_the_catalog_export_is_a_readable_source_and_codes_in_use_are_refused(harvest, api, sysadmin):
+    """The catalog export's workbook reads as a source; a second source cannot take the codes over."""
     from ckanext.lyg.catalog import exchange
 
     write_xlsx(api.root / "catalog.xlsx", [row(1), row(2)])
