@@ -281,3 +281,17 @@ def test_workers_without_synchronous_commit_harvest_the_same(harvest, api, ckan_
     source = harvest.source("lyg_workbook", api.url("/catalog.xlsx"), {})
     assert harvest.run(source)["counts"] == {"added": 2}
     assert harvest.run(source)["counts"] == {"not modified": 2}
+
+
+def test_the_job_page_shows_each_rows_error(app, harvest, api):
+    from ckan.tests import factories
+
+    write_xlsx(api.root / "catalog.xlsx", [row(1), row(2, 更新周期="每时")])
+    source = harvest.source("lyg_workbook", api.url("/catalog.xlsx"), {})
+    harvest.run(source)
+    job_id = model.Session.query(HarvestJob.id).filter_by(source_id=source["id"]).scalar()
+    token = factories.APIToken(user=harvest.user["name"])["token"]
+    page = app.get(f"/harvest/{source['name']}/job/{job_id}", headers={"Authorization": token})
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "key:连云港市公安局|连云港市户籍人口信息2" in body and "每时" in body
