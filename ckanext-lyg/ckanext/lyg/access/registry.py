@@ -6,6 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+
+
+def _datastore(chains: dict[str, Any]) -> dict[str, Any]:
+    """The DataStore chains of what the datastore plugin offers here:
+    ``datastore_search_sql`` exists only with SQL search switched on."""
+    if not p.plugin_loaded("datastore"):
+        return {}
+    if tk.asbool(tk.config.get("ckan.datastore.sqlsearch.enabled")):
+        return dict(chains)
+    return {k: v for k, v in chains.items() if k != "datastore_search_sql"}
 
 
 def _members(module: Any) -> dict[str, Any]:
@@ -27,8 +38,7 @@ def actions() -> dict[str, Any]:
     if not p.plugin_loaded("activity"):
         for name in access_actions.ACTIVITY:
             found.pop(name, None)
-    if p.plugin_loaded("datastore"):
-        found.update(access_actions.DATASTORE)
+    found.update(_datastore(access_actions.DATASTORE))
     return found
 
 
@@ -37,8 +47,7 @@ def auth_functions() -> dict[str, Any]:
     from ckanext.lyg.logic import auth
 
     found = _members(auth)
-    if p.plugin_loaded("datastore"):
-        found.update(access_auth.DATASTORE)
+    found.update(_datastore(access_auth.DATASTORE))
     if p.plugin_loaded("activity"):
         found.update(access_auth.ACTIVITY)
     return found
