@@ -160,17 +160,11 @@ def granted_package_ids(user: roles.UserLike, kind: str | None = None) -> set[st
     """The workflow's grants (approved, unexpired requests and applications) of
     one ``kind``: ``open`` (open-data applications, the public portal) or
     ``share`` (sharing requests of the user's departments, the internal
-    portal); empty while the workflow module is not there."""
-    try:
-        from ckanext.lyg.workflow import grants
-    except ImportError:
-        return set()
-    try:
-        return set(grants.granted_package_ids(user, kind=kind))
-    except Exception:  # noqa: BLE001 - a broken grant table must not open anything
-        log.exception("granted_package_ids failed; no grants applied")
-        model.Session.rollback()
-        return set()
+    portal). A failure propagates: it must neither open anything nor roll
+    back the caller's unsaved writes."""
+    from ckanext.lyg.workflow import grants
+
+    return set(grants.granted_package_ids(user, kind=kind))
 
 
 # --- the decision ---
