@@ -88,7 +88,8 @@ def supervise(var: Path, procfile: Path, env: dict, ports: tuple[int, int],
     pending = set(urls)
     while pending and proc.poll() is None and not stopping["flag"]:
         for url in list(pending):
-            if http_status(url, timeout=2) == 200:
+            # the internal portal asks for a login (401) even there: it is up
+            if http_status(url, timeout=2) in (200, 401):
                 pending.discard(url)
         if time.monotonic() > deadline:
             warn("portals did not answer within LYG_START_TIMEOUT; check the log above")
