@@ -54,6 +54,16 @@ def text(message: str, params: dict[str, Any]) -> str:
         return message
 
 
+def email_on() -> bool:
+    """``ckanext.lyg.workflow.email``: ``on``, ``off``, or ``auto`` — on when
+    ``smtp.server`` is set to something other than CKAN's default."""
+    mode = tk.config.get("ckanext.lyg.workflow.email") or "auto"
+    if mode in ("on", "off"):
+        return mode == "on"
+    server = (tk.config.get("smtp.server") or "").strip()
+    return bool(server) and server != "localhost"
+
+
 @dataclass
 class Outbox:
     """E-mails to send once the decision is committed."""
@@ -66,7 +76,8 @@ class Outbox:
 
     def send(self) -> int:
         """Send every mail (when SMTP is configured); returns how many were sent."""
-        if not tk.config.get("smtp.server"):
+        if not email_on():
+            self.mails.clear()
             return 0
         sent = 0
         for name, address, message, params in self.mails:
