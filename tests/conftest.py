@@ -8,6 +8,9 @@ again and the search index is emptied.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
 import pytest
 
 MIGRATED_PLUGINS = ("lyg_search", "activity", "harvest", "lyg")
@@ -92,3 +95,40 @@ def sysadmin(clean_db):
     from ckan.tests import factories
 
     return factories.Sysadmin()
+
+
+def _db_url(base: str, db: str, user: str | None = None) -> str:
+    parts = urlsplit(base)
+    netloc = parts.netloc if user is None else f"{user}@{parts.hostname}:{parts.port or 5432}"
+    return urlunsplit((parts.scheme, netloc, "/" + db, "", ""))
+
+
+@pytest.fixture(scope="session")
+def datastore_urls():
+    """A DataStore database and read-only role next to the test database
+    (created once; ``make test`` does not create one: test.ini has no DataStore)."""
+    from ckan.common import config
+    from ckanext.datastore.cli import permissions_sql
+
+    main = config["sqlalchemy.url"]
+    main_db = urlsplit(main).path.lstrip("/")
+    ds_db, ro = f"{main_db}_ds", f"{main_db}_ro"
+    admin = psycopg2.connect(_db_url(main, "postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (ds_db,))
+        if not cur.fetchone():
+            cur.execute(f'CREATE DATABASE "{ds_db}"')
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ro,))
+        if not cur.fetchone():
+            cur.execute(f'CREATE ROLE "{ro}" LOGIN')
+    admin.close()
+    write = _db_url(main, ds_db)
+    owner = urlsplit(main).username or "postgres"
+    sql = permissions_sql(maindb=main_db, datastoredb=ds_db, mainuser=owner, writeuser=owner, readuser=ro)
+    conn = psycopg2.connect(write)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("\n".join(line for line in sql.splitlines() if not line.startswith("\\connect")))
+    conn.close()
+    return write, _db_url(main, ds_db, ro)

@@ -7,9 +7,6 @@ loads the ``datastore`` plugin for its tests only."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg2
 import pytest
 from ckan.tests.helpers import call_action
 
@@ -40,41 +37,6 @@ ROWS = [
     (2, "新浦", "2026-11-01", 57, "20.25", True),
     (3, "赣榆", "2026-11-01", 101, "75.0", False),
 ]
-
-
-def _url(base: str, db: str, user: str | None = None) -> str:
-    parts = urlsplit(base)
-    netloc = parts.netloc if user is None else f"{user}@{parts.hostname}:{parts.port or 5432}"
-    return urlunsplit((parts.scheme, netloc, "/" + db, "", ""))
-
-
-@pytest.fixture(scope="module")
-def datastore_urls():
-    from ckan.common import config
-    from ckanext.datastore.cli import permissions_sql
-
-    main = config["sqlalchemy.url"]
-    main_db = urlsplit(main).path.lstrip("/")
-    ds_db, ro = f"{main_db}_ds", f"{main_db}_ro"
-    admin = psycopg2.connect(_url(main, "postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (ds_db,))
-        if not cur.fetchone():
-            cur.execute(f'CREATE DATABASE "{ds_db}"')
-        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ro,))
-        if not cur.fetchone():
-            cur.execute(f'CREATE ROLE "{ro}" LOGIN')
-    admin.close()
-    write = _url(main, ds_db)
-    owner = urlsplit(main).username or "postgres"
-    sql = permissions_sql(maindb=main_db, datastoredb=ds_db, mainuser=owner, writeuser=owner, readuser=ro)
-    conn = psycopg2.connect(write)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("\n".join(line for line in sql.splitlines() if not line.startswith("\\connect")))
-    conn.close()
-    return write, _url(main, ds_db, ro)
 
 
 @pytest.fixture
