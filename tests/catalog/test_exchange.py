@@ -13,7 +13,7 @@ from ckanext.lyg.catalog import exchange
 from ckanext.lyg.seed.load import seed
 from openpyxl import Workbook, load_workbook
 
-ENTRIES = 14
+ENTRIES = 14  # the seeder adds its demo entries of the workflows: count ``seeded``
 FIELDS = [k for k, _h, _v in exchange.COLUMNS if k not in ("owner_org", "tags")] + ["info_items"]
 
 
@@ -54,18 +54,18 @@ def test_round_trip_preserves_every_field(seeded, tmp_path, suffix):
         with open(path, "w", encoding="utf-8", newline="") as out:
             count = (exchange.write_csv if suffix == "csv" else exchange.write_json)(
                 exchange.packages(site()), out)
-    assert count == ENTRIES
+    assert count == len(seeded)
     purge_all()
     assert snapshot() == {}
     report = exchange.import_file(path, site())
-    assert report.problems == [] and report.created == ENTRIES
+    assert report.problems == [] and report.created == len(seeded)
     after = snapshot()
     for code, fields in seeded.items():
         diff = {k: (v, after[code].get(k)) for k, v in fields.items() if after[code].get(k) != v}
         assert not diff, (code, diff)
     assert after == seeded
     again = exchange.import_file(path, site())
-    assert (again.created, again.updated, again.unchanged, again.problems) == (0, 0, ENTRIES, [])
+    assert (again.created, again.updated, again.unchanged, again.problems) == (0, 0, len(seeded), [])
 
 
 def catalog_ini(tmp_path, ckan_config) -> str:
@@ -84,10 +84,10 @@ def test_command_line(seeded, tmp_path, cli, ckan_config):
     path = tmp_path / "catalog.xlsx"
     result = cli.invoke(ckan_cli, ["lyg", "catalog", "export", str(path)])
     assert result.exit_code == 0, result.output
-    assert f"{ENTRIES} entries" in result.output
+    assert f"{len(seeded)} entries" in result.output
     result = cli.invoke(ckan_cli, ["lyg", "catalog", "import", "--dry-run", str(path)])
     assert result.exit_code == 0, result.output
-    assert f"0 created, 0 updated, {ENTRIES} unchanged" in result.output
+    assert f"0 created, 0 updated, {len(seeded)} unchanged" in result.output
 
 
 def test_workbook_layout(seeded, tmp_path):
@@ -127,7 +127,7 @@ def test_broken_rows_reported_valid_rows_applied(seeded, tmp_path):
     sheet.cell(9, col(sheet, "开放属性")).value = "无条件开放"  # breaks a rule
     sheet.cell(9, col(sheet, "共享类型")).value = "有条件共享"
     book.save(path)
-    codes = {r: sheet.cell(r, 1).value for r in range(2, ENTRIES + 2)}
+    codes = {r: sheet.cell(r, 1).value for r in range(2, len(seeded) + 2)}
     purge_target = codes[2]
 
     dry = exchange.import_file(path, site(), dry_run=True)
@@ -143,7 +143,7 @@ def test_broken_rows_reported_valid_rows_applied(seeded, tmp_path):
     assert after[codes[8]]["title"] == "改过的名称"
     assert report.updated == 2
     assert after[purge_target] == seeded[purge_target]  # failed rows left alone
-    assert len(after) == ENTRIES  # nothing lost
+    assert len(after) == len(seeded)  # nothing lost
 
 
 def test_missing_column_and_merged_cells(seeded, tmp_path):
@@ -170,7 +170,7 @@ def test_missing_column_and_merged_cells(seeded, tmp_path):
     assert merged
     book.save(path)
     report = exchange.import_file(path, site())
-    assert report.problems == [] and report.unchanged == ENTRIES
+    assert report.problems == [] and report.unchanged == len(seeded)
 
 
 def test_new_entries_without_codes_get_codes(clean_db, tmp_path):

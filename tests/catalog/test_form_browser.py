@@ -70,6 +70,7 @@ def _visible_names(page):
     return page.locator(f"{GROUP} input[name$='-name']").evaluate_all("els => els.map(e => e.value)")
 
 
+@pytest.mark.ckan_config("ckanext.lyg.portal", "internal")  # the entry is not open
 @pytest.mark.usefixtures("clean_db")
 def test_add_remove_move_rows_in_the_form(portal_url, browser_page, sysadmin, org):
     page = browser_page

@@ -41,13 +41,15 @@ def test_expand_orders_rows_by_number():
     assert given["info_items"] == [{"name": "b"}, {"name": "a"}]  # an API list is kept as sent
 
 
+@pytest.mark.ckan_config("ckanext.lyg.portal", "internal")  # pages of entries not open
 @pytest.mark.usefixtures("clean_db")
 class TestOrder:
     def test_api_page_and_export(self, app, sysadmin, org):
         pkg = create(sysadmin, org, name="twelve", info_items=items(NAMES))
         assert names_of(pkg) == NAMES
         assert names_of(call_action("package_show", id="twelve")) == NAMES
-        page = app.get("/dataset/twelve").body
+        auth = {"Authorization": factories.APIToken(user=sysadmin["name"])["token"]}
+        page = app.get("/dataset/twelve", headers=auth).body
         assert positions(page, NAMES) == sorted(positions(page, NAMES))
         assert "<td>12</td>" in page  # the row number column
         assert [r["信息项名称"] for r in exchange.item_rows(pkg)] == NAMES
