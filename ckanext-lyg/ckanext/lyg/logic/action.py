@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, ActionResult, Context, DataDict
 from ckanext.lyg.catalog import codes, subfields
@@ -12,10 +14,25 @@ __all__ = ["lyg_catalog_show_by_code", "package_create", "package_update"]
 STRUCTURED = ("info_items",)
 
 
+def _nul_fields(value: Any, path: str) -> list[str]:
+    """The fields of ``value`` whose text holds a NUL character."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [f for k, v in value.items() for f in _nul_fields(v, str(k) if not path else path)]
+    if isinstance(value, (list, tuple)):
+        return [f for v in value for f in _nul_fields(v, path)]
+    return []
+
+
 def _check_structure(data_dict: DataDict) -> None:
     """Repeating fields must be lists of records: CKAN's validation would
     otherwise stop with a DataError instead of a field error. Form rows
-    (``info_items-<n>-name``) become a list in row order first."""
+    (``info_items-<n>-name``) become a list in row order first. Text with a
+    NUL character (which PostgreSQL cannot store) is a field error too."""
+    bad = sorted(set(_nul_fields(data_dict, "")))
+    if bad:
+        raise tk.ValidationError({f: [tk._("Text must not contain a NUL character")] for f in bad})
     subfields.expand(data_dict)
     for key in STRUCTURED:
         value = data_dict.get(key)

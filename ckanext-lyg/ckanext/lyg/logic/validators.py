@@ -149,16 +149,10 @@ def _info_items(data: FlattenDataDict) -> list[dict[str, Any]]:
 def _set(data: FlattenDataDict, key: str, value: str | None) -> None:
     """Set (or, with None, drop) a catalog field both as a field and as the
     extra it is stored in (the field validators already copied it there)."""
-    extras = []
-    for (name, n, part), _v in sorted(
-        ((k, v) for k, v in data.items() if len(k) == 3 and k[0] == "extras"),
-        key=lambda kv: (kv[0][1], kv[0][2]),
-    ):
-        if part == "key":
-            extras.append({sub[2]: data[sub] for sub in data if len(sub) == 3 and sub[:2] == (name, n)})
+    rows: dict[Any, dict[str, Any]] = {}
     for k in [k for k in data if len(k) == 3 and k[0] == "extras"]:
-        del data[k]
-    extras = [e for e in extras if e.get("key") != key]
+        rows.setdefault(k[1], {})[k[2]] = data.pop(k)
+    extras = [rows[n] for n in sorted(rows) if "key" in rows[n] and rows[n]["key"] != key]
     if value is not None:
         extras.append({"key": key, "value": value})
         data[(key,)] = value
