@@ -132,3 +132,33 @@ def datastore_urls():
         cur.execute("\n".join(line for line in sql.splitlines() if not line.startswith("\\connect")))
     conn.close()
     return write, _db_url(main, ds_db, ro)
+
+
+@pytest.fixture
+def live_port(ckan_config, monkeypatch):
+    """A free port, made the site URL before the app is built (the pages'
+    scripts call the API at ckan.site_url)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setitem(ckan_config, "ckan.site_url", f"http://127.0.0.1:{port}")
+    return port
+
+
+@pytest.fixture
+def portal_url(live_port, app):
+    """The portal served over HTTP on loopback while the test runs."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", live_port, app.flask_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 from ..conftest import make_org
+from ..harvest.conftest import JSON_CONFIG
 from .conftest import BASE, _upload
 
 
@@ -155,6 +157,17 @@ class TestPublicPortal:
         for url in ("/ckan-admin/lyg-roles", "/ckan-admin/lyg-audit", "/catalog/import"):
             assert app.get(url, headers=_auth(site, "p-admin"), status=404)
 
+    def test_harvest_sources_are_not_on_the_public_portal(self, app, site):
+        """Harvest sources name the departments' systems (URLs, tables)."""
+        call_action("harvest_source_create", context={"user": "p-admin"}, name="p-src",
+                    url="http://127.0.0.1:9/catalog.json", source_type="lyg_json",
+                    owner_org=site["org"]["id"], config=json.dumps(JSON_CONFIG))
+        for url in ("/harvest/", "/harvest/p-src", "/harvest/p-src/job", "/harvest/new"):
+            assert app.get(url, headers=_auth(site, "p-admin"), status=404)
+        for action in ("harvest_source_list", "harvest_source_show?id=p-src"):
+            res = app.get(f"/api/3/action/{action}", status=404)
+            assert res.json["success"] is False and "p-src" not in res.body
+
     def test_refused_data_says_how_to_apply(self, app, site):
         e = site["entries"]["p-cond"]
         url = f"/dataset/{e['id']}/resource/{e['resource_id']}/download/p-cond.csv"
@@ -169,6 +182,9 @@ class TestPublicPortal:
         assert res.json["success"] is False
 
     def test_form_post_without_csrf_token_refused(self, app, site):
+        # a script's token-authenticated request to the form (CKAN exempts the
+        # view from CSRF for that request) must not leave it unprotected
+        app.get("/dataset/new", headers=_auth(site, "p-admin"))
         page = app.get("/user/login")
         token = re.search(r'name="_csrf_token" value="([^"]+)"', page.body).group(1)
         app.post("/user/login", data={"login": "p-staff", "password": "Correct-horse-123",

@@ -8,62 +8,22 @@ driven by Playwright) edits an entry as a sysadmin (API token header).
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import socket
-import threading
-
 import pytest
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
-from werkzeug.serving import make_server
 
+from ..browser import chromium_page, needs_chromium
 from .conftest import create
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# `make test` installs Debian's chromium; in CI its absence is a failure, not a skip.
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                                reason="Debian's chromium is not installed (make test installs it)")
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = needs_chromium
 GROUP = '.scheming-subfield-group[data-field="info_items"]'
 
 
 @pytest.fixture
-def live_port(ckan_config, monkeypatch):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    monkeypatch.setitem(ckan_config, "ckan.site_url", f"http://127.0.0.1:{port}")
-    return port
-
-
-@pytest.fixture
-def portal_url(live_port, app):
-    server = make_server("127.0.0.1", live_port, app.flask_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-
-
-@pytest.fixture
 def browser_page(portal_url, sysadmin):
-    from playwright.sync_api import sync_playwright
-
     token = factories.APIToken(user=sysadmin["name"])["token"]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", extra_http_headers={"Authorization": token})
-        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/]).*"), lambda r: r.abort())
-        try:
-            yield context.new_page()
-        finally:
-            browser.close()
+    with chromium_page(extra_http_headers={"Authorization": token}) as page:
+        yield page
 
 
 def _visible_names(page):

@@ -15,7 +15,7 @@ from ckanext.lyg_dev import demo
 
 from tests.conftest import make_org
 from tests.harvest.conftest import entries
-from tests.harvest.test_datastore import ckan_config, datastore_app, datastore_urls  # noqa: F401
+from tests.harvest.test_datastore import ckan_config, datastore_app  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("clean_db", "datastore_app")
 

@@ -207,3 +207,19 @@ def test_connection_refused_ends_the_job_and_others_run(harvest, api, closed_por
     assert report["status"] == "Finished" and report["counts"] == {}
     assert any("Cannot connect" in m for m in report["gather_errors"]), report
     assert harvest.run(good)["counts"] == {"added": 3}
+
+
+def test_department_given_by_its_credit_code(harvest, api):
+    """A record naming its department by 统一社会信用代码 lands in that department,
+    not in the source's own."""
+    from tests.conftest import make_org
+
+    other = make_org(name="lyg-tjj", title="连云港市统计局")
+    api.publish([record(1, dept=other["provider_code"]), record(2, dept="91320700MA1XXXXXX0")])
+    config = copy.deepcopy(JSON_CONFIG)
+    config["fields"]["provider_code"] = "dept"
+    source = harvest.source("lyg_json", api.url("/api/catalog"), config)
+    report = harvest.run(source)
+    assert report["counts"] == {"added": 1, "errored": 1}, report
+    assert entries(source["id"])["gaj-001"]["owner_org"] == other["id"]
+    assert any("91320700MA1XXXXXX0" in message for _g, _s, message in report["object_errors"]), report

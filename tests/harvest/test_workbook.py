@@ -283,6 +283,7 @@ def test_workers_without_synchronous_commit_harvest_the_same(harvest, api, ckan_
     assert harvest.run(source)["counts"] == {"not modified": 2}
 
 
+@pytest.mark.ckan_config("ckanext.lyg.portal", "internal")  # harvest pages: internal portal only
 def test_the_job_page_shows_each_rows_error(app, harvest, api):
     from ckan.tests import factories
 

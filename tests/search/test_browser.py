@@ -8,68 +8,21 @@ engine finds for that bounding box.
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import socket
-import threading
 import urllib.parse
 
 import pytest
 from ckan.tests.helpers import call_action
-from werkzeug.serving import make_server
 
+from ..browser import chromium_page, needs_chromium
 from .conftest import names
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# `make test` installs Debian's chromium; in CI its absence is a failure, not a skip.
-pytestmark = [
-    pytest.mark.usefixtures("catalog"),
-    pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (make test installs it)"),
-]
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
-
-@pytest.fixture
-def live_port(ckan_config, monkeypatch):
-    """A free port, made the site URL before the app is built (the pages'
-    scripts call the API at ckan.site_url)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    monkeypatch.setitem(ckan_config, "ckan.site_url", f"http://127.0.0.1:{port}")
-    return port
-
-
-@pytest.fixture
-def portal_url(live_port, app):
-    server = make_server("127.0.0.1", live_port, app.flask_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+pytestmark = [pytest.mark.usefixtures("catalog"), needs_chromium]
 
 
 @pytest.fixture
 def page(portal_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN")
-        # No map tiles here (no internet): refuse them at once instead of waiting.
-        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/]).*"), lambda r: r.abort())
-        try:
-            yield context.new_page()
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        yield page
 
 
 def test_drawing_a_box_on_the_map_filters_the_search(portal_url, page):

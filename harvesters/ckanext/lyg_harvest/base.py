@@ -410,15 +410,8 @@ class LygHarvesterBase(HarvesterBase):
                 sa.or_(model.Group.id == value, model.Group.name == value, model.Group.title == value)
             ).first()
             if org is None:
-                org = (
-                    query.join(model.GroupExtra, model.GroupExtra.group_id == model.Group.id)
-                    .filter(
-                        model.GroupExtra.key == "provider_code",
-                        model.GroupExtra.value == value,
-                        model.GroupExtra.state == "active",
-                    )
-                    .first()
-                )
+                # by 统一社会信用代码 (CKAN 2.12 keeps group extras in a JSONB column)
+                org = query.filter(model.Group.extras["provider_code"].astext == value).first()
             cache["department", value] = org.id if org is not None else None
             if org is not None:
                 return org

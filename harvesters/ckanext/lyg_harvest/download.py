@@ -41,9 +41,15 @@ class RecordProblem:
         self.text = text
 
 
-def _get_json(session: requests.Session, url: str, params: dict, headers: dict, timeout: int) -> Any:
+def http_get(url: str, timeout: int, *, params: dict | None = None, headers: dict | None = None,
+             stream: bool = False, session: requests.Session | None = None) -> requests.Response:
+    """GET with a timeout; a timeout, a refused connection, any other request
+    failure or an answer other than 200 is a :class:`SourceError` (the
+    message every source type shows)."""
+    headers = {"User-Agent": USER_AGENT, **(headers or {})}
     try:
-        response = session.get(url, params=params, headers=headers, timeout=timeout)
+        response = (session or requests).get(url, params=params or None, headers=headers,
+                                              timeout=timeout, stream=stream)
     except requests.exceptions.Timeout:
         raise SourceError(
             N_("The source did not answer within {timeout} s: {url}"), timeout=timeout, url=url
@@ -55,9 +61,15 @@ def _get_json(session: requests.Session, url: str, params: dict, headers: dict, 
     except requests.exceptions.RequestException as err:
         raise SourceError(N_("Request to {url} failed: {error}"), url=url, error=str(err)[:300]) from None
     if response.status_code != 200:
+        response.close()
         raise SourceError(
             N_("The source answered HTTP {status} for {url}"), status=response.status_code, url=response.url
         )
+    return response
+
+
+def _get_json(session: requests.Session, url: str, params: dict, headers: dict, timeout: int) -> Any:
+    response = http_get(url, timeout, params=params, headers=headers, session=session)
     try:
         return response.json()
     except ValueError as err:

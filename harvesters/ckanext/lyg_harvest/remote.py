@@ -32,10 +32,10 @@ from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
 from ckanext.dcat.processors import RDFParser, RDFParserException
 from ckanext.harvest.harvesters.ckanharvester import CKANHarvester, SearchError
 from ckanext.lyg_harvest import config as cfg
-from ckanext.lyg_harvest import remote_config, remote_mapping
+from ckanext.lyg_harvest import download, remote_config, remote_mapping
 from ckanext.lyg_harvest.base import LygHarvesterBase
 from ckanext.lyg_harvest.config import N_
-from ckanext.lyg_harvest.download import USER_AGENT, SourceError
+from ckanext.lyg_harvest.download import SourceError
 from ckanext.lyg_harvest.i18n_domain import HarvestTranslation
 from ckanext.spatial.harvesters.csw import CSWHarvester
 
@@ -56,27 +56,8 @@ RDF_SUFFIXES = {
 
 
 def http_get(url: str, timeout: int, accept: str = "*/*", **params: Any) -> requests.Response:
-    """GET with a timeout; every failure a :class:`SourceError` (msgids shared
-    with :mod:`.download`)."""
-    try:
-        response = requests.get(
-            url, params=params or None, timeout=timeout, headers={"User-Agent": USER_AGENT, "Accept": accept}
-        )
-    except requests.exceptions.Timeout:
-        raise SourceError(
-            N_("The source did not answer within {timeout} s: {url}"), timeout=timeout, url=url
-        ) from None
-    except requests.exceptions.ConnectionError as err:
-        raise SourceError(
-            N_("Cannot connect to the source {url}: {error}"), url=url, error=type(err).__name__
-        ) from None
-    except requests.exceptions.RequestException as err:
-        raise SourceError(N_("Request to {url} failed: {error}"), url=url, error=str(err)[:300]) from None
-    if response.status_code != 200:
-        raise SourceError(
-            N_("The source answered HTTP {status} for {url}"), status=response.status_code, url=response.url
-        )
-    return response
+    """GET with a timeout; every failure a :class:`SourceError` (see :mod:`.download`)."""
+    return download.http_get(url, timeout, params=params, headers={"Accept": accept})
 
 
 def _codes(fields: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:

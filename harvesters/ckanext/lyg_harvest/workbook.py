@@ -34,8 +34,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 import requests
+from ckanext.lyg_harvest import download
 from ckanext.lyg_harvest.config import N_
-from ckanext.lyg_harvest.download import USER_AGENT, SourceError
+from ckanext.lyg_harvest.download import SourceError
 
 XLSX_MAGIC = b"PK\x03\x04"
 CHUNK = 1 << 16
@@ -82,23 +83,8 @@ def fetch_file(url: str, config: dict[str, Any], max_bytes: int):
         yield path, _kind(config["format"], path.name, "", head)
         return
     timeout = config["timeout"]
-    try:
-        response = requests.get(url, stream=True, timeout=timeout, headers={"User-Agent": USER_AGENT})
-    except requests.exceptions.Timeout:
-        raise SourceError(
-            N_("The source did not answer within {timeout} s: {url}"), timeout=timeout, url=url
-        ) from None
-    except requests.exceptions.ConnectionError as err:
-        raise SourceError(
-            N_("Cannot connect to the source {url}: {error}"), url=url, error=type(err).__name__
-        ) from None
-    except requests.exceptions.RequestException as err:
-        raise SourceError(N_("Request to {url} failed: {error}"), url=url, error=str(err)[:300]) from None
+    response = download.http_get(url, timeout, stream=True)
     with response:
-        if response.status_code != 200:
-            raise SourceError(
-                N_("The source answered HTTP {status} for {url}"), status=response.status_code, url=url
-            )
         length = response.headers.get("Content-Length")
         if length and length.isdigit() and int(length) > max_bytes:
             raise _too_large(int(length), max_bytes)

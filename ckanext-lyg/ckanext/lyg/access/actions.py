@@ -8,7 +8,10 @@
   CKAN skips permission labels for sysadmins there; on the public portal a
   sysadmin is shown the public column like everyone else;
 * chained activity lists: activities of entries the rule hides *now* are
-  dropped (CKAN keeps the labels an activity had when it was written).
+  dropped (CKAN keeps the labels an activity had when it was written);
+* chained ``tag_list``, ``tag_autocomplete``, ``format_autocomplete``: only
+  the tags and formats of entries the user may see (CKAN lists those of every
+  entry, hidden ones included).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from ckanext.lyg.access import audit, roles, rule
 
 __all__ = ["lyg_roles_show", "lyg_roles_update", "lyg_audit_list",
            "package_autocomplete", "group_list", "organization_list", "package_list", "member_list",
-           "resource_search",
+           "resource_search", "tag_list", "tag_autocomplete", "format_autocomplete",
            "user_activity_list", "organization_activity_list", "group_activity_list",
            "recently_changed_packages_activity_list", "dashboard_activity_list"]
 
@@ -163,6 +166,66 @@ def member_list(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     ids = [m[0] for m in members if m[1] == "package"]
     hidden = _hidden_ids(context, ids) if ids else set()
     return [m for m in members if not (m[1] == "package" and m[0] in hidden)]
+
+
+def _visible_values(context: Context, field: str) -> list[str] | None:
+    """The values of ``field`` (tags, res_format) among the entries this user
+    may see, most used first — the search engine's facet, under the same
+    permission labels as every search; None when the rule is off."""
+    if context.get("ignore_auth") or not rule.active():
+        return None
+    result = tk.get_action("package_search")(
+        {"user": context.get("user") or "", "ignore_auth": False},
+        {"q": "*:*", "rows": 0, "facet.field": [field], "facet.limit": -1,
+         "include_private": True})
+    return [item["name"] for item in result["search_facets"].get(field, {}).get("items", [])]
+
+
+def _matching(values: list[str], q: str, limit: int | None) -> list[str]:
+    """The values containing ``q`` (any case), in the order given."""
+    q = q.lower()
+    found = [v for v in values if q in v.lower()]
+    return found[:limit] if limit else found
+
+
+@tk.chained_action
+@tk.side_effect_free
+def tag_list(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """CKAN's ``tag_list`` (free tags) without the tags only hidden entries carry."""
+    tags = up_func(context, data_dict)
+    if data_dict.get("vocabulary_id") or not tags:
+        return tags
+    visible = _visible_values(context, "tags")
+    if visible is None:
+        return tags
+    keep = set(visible)
+    return [t for t in tags if (t["name"] if isinstance(t, dict) else t) in keep]
+
+
+@tk.chained_action
+@tk.side_effect_free
+def tag_autocomplete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Tag suggestions from the entries the user may see."""
+    if data_dict.get("vocabulary_id"):
+        return up_func(context, data_dict)
+    visible = _visible_values(context, "tags")
+    if visible is None:
+        return up_func(context, data_dict)
+    tk.check_access("tag_autocomplete", context, data_dict)
+    return _matching(sorted(visible), str(data_dict.get("q") or ""), int(data_dict.get("limit") or 10))
+
+
+@tk.chained_action
+@tk.side_effect_free
+def format_autocomplete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Resource-format suggestions from the entries the user may see."""
+    visible = _visible_values(context, "res_format")
+    if visible is None:
+        return up_func(context, data_dict)
+    tk.check_access("format_autocomplete", context, data_dict)
+    # as CKAN answers: lower case, most used first
+    formats = list(dict.fromkeys(v.lower() for v in visible))
+    return _matching(formats, str(data_dict.get("q") or ""), int(data_dict.get("limit") or 5))
 
 
 @tk.chained_action

@@ -22,7 +22,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan import model
 from ckanext.lyg import portal
-from ckanext.lyg.access import audit, auth, roles, rule
+from ckanext.lyg.access import audit, auth, csrf, roles, rule
 from flask import Blueprint, Response, request, stream_with_context
 
 __all__ = ["access"]
@@ -39,7 +39,9 @@ OPEN_PREFIXES = ("webassets.", "lyg_search_assets.")
 # pages of the internal portal only (absent on the public portal)
 # (the workflow's department queues check the portal themselves)
 GOV_ONLY = {"lyg_access.roles", "lyg_access.audit", "lyg_access.audit_csv", "lyg_catalog.import"}
-GOV_ONLY_PREFIXES: tuple[str, ...] = ()
+# harvest sources name the departments' systems: on the internal portal only
+GOV_ONLY_PREFIXES: tuple[str, ...] = ("harvest.", "harvest_resource.", "harvester.")
+GOV_ONLY_ACTION_PREFIX = "harvest_"
 
 
 def _current() -> Any:
@@ -58,6 +60,12 @@ def gate() -> Any:
     if mode == "public":
         if endpoint in GOV_ONLY or endpoint.startswith(GOV_ONLY_PREFIXES):
             return tk.abort(404)
+        action = str((request.view_args or {}).get("logic_function") or "")
+        if _is_api() and action.startswith(GOV_ONLY_ACTION_PREFIX):
+            message = tk._("Action not found")
+            return Response(json.dumps({"success": False, "error": {"__type": "Not Found Error",
+                                                                     "message": message}},
+                                       ensure_ascii=False), status=404, mimetype="application/json")
         return None
     # internal portal
     if endpoint == "user.register":
@@ -226,6 +234,8 @@ def request_new() -> Any:
         return tk.abort(404, tk._("Dataset not found"))
 
 
+access.record_once(lambda state: csrf.remember_baseline(state.app))
+access.after_app_request(csrf.forget_request_exemption)
 access.add_url_rule("/catalog/request/new", view_func=request_new, endpoint="request_new")
 access.add_url_rule("/ckan-admin/lyg-roles", view_func=roles_page, endpoint="roles", methods=["GET", "POST"])
 access.add_url_rule("/ckan-admin/lyg-audit", view_func=audit_page, endpoint="audit")
