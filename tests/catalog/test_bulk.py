@@ -5,6 +5,7 @@ written again row by row, dry runs."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from ckan import model
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
@@ -146,16 +147,33 @@ def test_bad_rows_reported_the_others_written(world):
 
 
 def test_failed_batch_is_written_row_by_row(world):
-    """A row that passes validation but that the database refuses (a NUL
-    character) fails the batch write: the batch is rolled back and written
-    again row by row, so only that row is lost, and nothing of it is left."""
+    """A row that passes validation but that the database refuses (here a
+    trigger refuses its name) fails the batch write: the batch is rolled back
+    and written again row by row, so only that row is lost, and nothing of it
+    is left."""
     org, ctx = world["org"], world["context"]
-    rows = [_row(org, name="fine-1"), _row(org, name="nul", notes="摘要\x00"), _row(org, name="fine-2")]
-    report = bulk.write(rows, ctx, batch_size=10)
+    model.Session.execute(sa.text("""
+        CREATE OR REPLACE FUNCTION lyg_test_refuse() RETURNS trigger AS $$
+        BEGIN
+          IF NEW.name = 'refused' THEN RAISE EXCEPTION 'refused by the database'; END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER lyg_test_refuse BEFORE INSERT ON package
+          FOR EACH ROW EXECUTE FUNCTION lyg_test_refuse();
+    """))
+    model.Session.commit()
+    try:
+        rows = [_row(org, name="fine-1"), _row(org, name="refused"), _row(org, name="fine-2")]
+        report = bulk.write(rows, ctx, batch_size=10)
+    finally:
+        model.Session.rollback()
+        model.Session.execute(sa.text(
+            "DROP TRIGGER IF EXISTS lyg_test_refuse ON package; DROP FUNCTION IF EXISTS lyg_test_refuse()"))
+        model.Session.commit()
     assert [o.action for o in report.outcomes] == [bulk.CREATED, bulk.FAILED, bulk.CREATED]
     assert report.outcomes[1].errors[""]
-    assert model.Package.get("nul") is None
-    assert call_action("package_search", fq="name:nul")["count"] == 0
+    assert model.Package.get("refused") is None
+    assert call_action("package_search", fq="name:refused")["count"] == 0
     for name in ("fine-1", "fine-2"):
         assert _hit(name)["name"] == name and len(_activities(_show(name)["id"])) == 1
 
@@ -189,3 +207,11 @@ def test_not_authorized_row(world):
     report = bulk.write([_row(org, name="nope")], {"user": outsider["name"]})
     assert report.outcomes[0].action == bulk.FAILED and "owner_org" in report.outcomes[0].errors
     assert model.Package.get("nope") is None
+
+
+def test_nul_character_is_a_field_error(world):
+    """Text PostgreSQL cannot store is refused by validation, on its field."""
+    org, ctx = world["org"], world["context"]
+    report = bulk.write([_row(org, name="nul", notes="摘要\x00")], ctx, batch_size=10)
+    assert report.outcomes[0].action == bulk.FAILED and "notes" in report.outcomes[0].errors
+    assert model.Package.get("nul") is None
