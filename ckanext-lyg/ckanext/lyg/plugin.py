@@ -44,6 +44,15 @@ class LygPlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_public_directory(config, "public")
         portal.apply_site_title(config)
 
+    # ITranslation: the .mo files are build products (gitignored); build a
+    # missing or stale one when CKAN asks, so a fresh checkout speaks Chinese
+
+    def i18n_directory(self) -> str:
+        from ckanext.lyg import translations
+
+        translations.compile_catalogs()
+        return str(translations.I18N_DIR)
+
     # IMiddleware (the download views ask the access rule first)
 
     def make_middleware(self, app: Any, config: Any) -> Any:

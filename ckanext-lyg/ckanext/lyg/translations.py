@@ -78,8 +78,11 @@ def compile_catalogs(force: bool = False) -> list[Path]:
             continue
         with po.open("rb") as src:
             catalog = read_po(src, locale=po.parent.parent.name, domain=DOMAIN)
-        with mo.open("wb") as out:
-            write_mo(out, catalog, use_fuzzy=False)
+        try:
+            with mo.open("wb") as out:
+                write_mo(out, catalog, use_fuzzy=False)
+        except OSError:  # a read-only install: keep whatever is there
+            continue
         written.append(mo)
     return written
 
