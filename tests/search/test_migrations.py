@@ -37,6 +37,10 @@ def test_upgrade_from_the_first_schema_keeps_and_completes_existing_rows(cli):
     model.Session.remove()
     run(cli, "db", "upgrade", "-p", "lyg_search")
     assert {"terms", "tsv_head", "tsv_title", "facets"} <= columns()
+    # 0007: no index on permission labels (every user's labels include "public")
+    indexes = model.Session.execute(sa.text(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'lyg_search_doc'")).scalars().all()
+    assert "lyg_search_doc_labels" not in indexes
     # 0006 counted the rows already there
     sigs = model.Session.execute(sa.text("SELECT sum(n) FROM lyg_search_sig")).scalar()
     tags = model.Session.execute(sa.text(

@@ -193,3 +193,31 @@ def test_or_list_on_a_string_field_is_one_condition(site):
     assert sql.sql == "d.facets && %s::text[]"
     res = search_as(None, q="*:*", fq="share_type:(conditional OR unconditional OR none)")
     assert {r["name"] for r in res["results"]} == {"a1", "b1"}
+
+
+def test_a_change_to_the_counted_fields_is_a_new_generation(site):
+    from ckanext.lyg_search import cache
+
+    conn = model.Session.connection()
+    before = cache.generation(conn)
+    assert "tags" in summary.counted(conn, before)
+    model.Session.execute(sa.text("DELETE FROM lyg_search_counted WHERE field = 'tags'"))
+    after = cache.generation(model.Session.connection())
+    assert after != before
+    assert "tags" not in summary.counted(model.Session.connection(), after)
+    model.Session.rollback()
+
+
+def test_a_recreated_generation_sequence_is_a_new_generation(site):
+    """A sequence created again (restore, migrations down and up) starts at 1:
+    answers remembered for the old one must not be met."""
+    from ckanext.lyg_search import cache
+
+    before = cache.generation(model.Session.connection())
+    model.Session.execute(sa.text("DROP SEQUENCE lyg_search_generation CASCADE"))
+    model.Session.execute(sa.text("CREATE SEQUENCE lyg_search_generation"))
+    model.Session.execute(sa.text("SELECT setval('lyg_search_generation', :v, true)"),
+                          {"v": before[1]})
+    after = cache.generation(model.Session.connection())
+    assert after[1] == before[1] and after != before
+    model.Session.rollback()

@@ -29,6 +29,15 @@ class TestSegmentation:
         assert text.tokens("Air quality, 2024") == ["Air", "quality,", "2024"]
         assert text.segment(None) == ""
 
+    def test_short_texts_are_remembered_as_they_are_segmented(self):
+        short, long_ = "市统计局 户籍人口", "连云港市户籍人口统计" * 10
+        assert len(short) <= text.SHORT_TEXT < len(long_)
+        for s in (short, long_):
+            assert text.tokens(s) == text._tokens(s)
+        words = text.tokens(short)
+        words.append("x")  # the caller's list is its own
+        assert text.tokens(short) == text._tokens(short)
+
 
 class TestMinimumShouldMatch:
     @pytest.mark.parametrize("n,need", [(1, 1), (2, 2), (3, 2), (5, 4), (6, 4), (10, 8)])
@@ -108,3 +117,13 @@ def test_ext_bbox_parsing_and_function_round_trip():
         assert spatial.parse_ext_bbox(bad) is None
     ratio = spatial.parse_bf(spatial.ratio_function(118.4, 33.9, 119.9, 35.1))
     assert ratio is not None and ratio.params[:4] == [118.4, 33.9, 119.9, 35.1]
+
+
+def test_permission_labels_filter_is_not_an_index_condition():
+    """Every user's labels include "public": the filter keeps nearly every row,
+    and an index on it only misled the planner (see ``query._overlap``)."""
+    many = query.Translator().lucene('+permission_labels:("public" OR "member-x")')
+    one = query.Translator().lucene('permission_labels:"public"')
+    assert many.sql == "(d.permission_labels && %s::text[]) IS TRUE"
+    assert many.params == [["public", "member-x"]]
+    assert one.sql == "(d.permission_labels && ARRAY[%s]::text[]) IS TRUE"

@@ -30,16 +30,19 @@ _lock = threading.Lock()
 _entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
 
 
-def generation(conn: Any) -> int:
-    """The current index generation (one cheap read of the sequence).
+def generation(conn: Any) -> tuple[int, int]:
+    """The current index generation (one cheap read of the sequence), with
+    the sequence's identity: a sequence created again (a database restored or
+    reset, the migrations run down and up) starts again at 1, and must not
+    meet answers remembered for the old one.
 
     The same round trip turns JIT compilation off for the transaction (search
     statements are short, and compiling them costs more than it saves) and
     gives it enough work memory to keep a result set's facets off disk."""
     row = conn.exec_driver_sql(
-        f"SELECT last_value, set_config('jit', 'off', true), "
+        f"SELECT '{SEQUENCE}'::regclass::oid, last_value, set_config('jit', 'off', true), "
         f"set_config('work_mem', '32MB', true) FROM {SEQUENCE}").one()
-    return int(row[0])
+    return int(row[0]), int(row[1])
 
 
 @contextlib.contextmanager

@@ -281,7 +281,7 @@ class PostgresSolr:
             else:
                 facets["facet_fields"][ff] = list(values)
         page_ids: list[str] | None = None
-        if (count is None or missing) and summary.can_answer(conn, where, missing):
+        if (count is None or missing) and summary.can_answer(conn, where, missing, key[0]):
             # Filters on the signature columns only (``*:*`` pages, a
             # department's page): count and facets from the running counts.
             count, computed = summary.count_and_facets(conn, where, missing, limit, mincount)

@@ -53,23 +53,43 @@ def answerable(where: Sql, facet_fields: Iterable[str]) -> bool:
                (ff not in F.COLUMNS and ff not in F.ARRAY_COLUMNS) for ff in facet_fields)
 
 
-def counted(conn: Any) -> frozenset[str]:
-    """The fields counted now (none when migration 0006 has not run)."""
+# The counted fields read at an index generation (see :func:`counted`).
+_counted_at: dict[Any, frozenset[str]] = {}
+
+
+def counted(conn: Any, generation: Any = None) -> frozenset[str]:
+    """The fields counted now (none when migration 0006 has not run).
+
+    Given the index ``generation`` (:func:`.cache.generation`), the answer
+    read at that generation is reused: any change to the counted fields
+    advances the generation (a trigger, migration 0007; :func:`sync_fields`
+    advances it too), so no process answers from a set the database no
+    longer holds."""
+    if generation is not None:
+        fields = _counted_at.get(generation)
+        if fields is not None:
+            return fields
     if conn.exec_driver_sql("SELECT to_regclass(%s)", (COUNTED,)).scalar() is None:
-        return frozenset()
-    return frozenset(conn.exec_driver_sql(f"SELECT field FROM {COUNTED}").scalars().all())
+        fields = frozenset()
+    else:
+        fields = frozenset(conn.exec_driver_sql(f"SELECT field FROM {COUNTED}").scalars().all())
+    if generation is not None:
+        _counted_at.clear()  # only the latest generation is asked again
+        _counted_at[generation] = fields
+    return fields
 
 
-def can_answer(conn: Any, where: Sql, facet_fields: list[str]) -> bool:
+def can_answer(conn: Any, where: Sql, facet_fields: list[str], generation: Any = None) -> bool:
     """Whether the running counts answer ``where`` with ``facet_fields``.
     A facet field of this site that is not counted yet is added first."""
     if not answerable(where, facet_fields):
         return False
-    fields = counted(conn)
+    fields = counted(conn, generation)
     if not fields:
         return False
     missing = {ff for ff in facet_fields if ff not in F.COLUMNS and ff not in fields}
     if missing and missing <= site_facet_fields() and _add_fields(missing):
+        _counted_at.clear()
         fields = counted(conn)
     return all(ff in F.COLUMNS or ff in fields for ff in facet_fields)
 
@@ -181,5 +201,7 @@ def sync_fields(conn: Any, wanted: Iterable[str]) -> list[str]:
         "ON CONFLICT (sig, key) DO UPDATE SET n = t.n + EXCLUDED.n",
         (added,),
     )
+    # a new generation: every process reads the counted fields again
+    conn.exec_driver_sql("SELECT nextval('lyg_search_generation')")
     log.info("lyg_search: now counting facet values of %s", ", ".join(added))
     return added

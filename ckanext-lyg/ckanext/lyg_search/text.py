@@ -13,6 +13,7 @@ variable ``LYG_SEARCH_USERDICT`` (paths separated by ``:``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -59,11 +60,27 @@ def has_han(text: str) -> bool:
     return bool(_HAN.search(text))
 
 
+# Short texts recur across datasets (departments, tags, groups, formats,
+# update cycles): their words are remembered.
+SHORT_TEXT = 64
+
+
 def tokens(text: str) -> list[str]:
     """Words of ``text``: jieba search-mode words for Chinese runs, the
     text-search parser's own words for the rest. Punctuation is dropped."""
     if not text:
         return []
+    if len(text) <= SHORT_TEXT:
+        return list(_short_tokens(text))
+    return _tokens(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _short_tokens(text: str) -> tuple[str, ...]:
+    return tuple(_tokens(text))
+
+
+def _tokens(text: str) -> list[str]:
     if not has_han(text):
         return [w for w in re.split(r"\s+", text) if w and any(c.isalnum() for c in w)]
     out = []
