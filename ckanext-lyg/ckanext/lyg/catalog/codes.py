@@ -32,9 +32,8 @@ _RESERVE = sa.text(
 _OWNER = sa.text(
     """
     SELECT id FROM package WHERE extras->>'resource_code' = :code AND state <> 'deleted'
-    ORDER BY id LIMIT 1
     """
-)
+)  # no ORDER BY id LIMIT 1: PostgreSQL would walk the primary key, filtering every row
 _OWNERS = sa.text(
     """
     SELECT extras->>'resource_code', id FROM package
@@ -64,8 +63,7 @@ def reserve(code: str) -> None:
 
 def owner(code: str) -> str | None:
     """The id of the (not deleted) dataset holding ``code``, or None."""
-    row = model.Session.execute(_OWNER, {"code": code}).first()
-    return row[0] if row else None
+    return min((row[0] for row in model.Session.execute(_OWNER, {"code": code})), default=None)
 
 
 def owners(codes: Iterable[str]) -> dict[str, str]:
