@@ -215,3 +215,56 @@ def test_nul_character_is_a_field_error(world):
     report = bulk.write([_row(org, name="nul", notes="摘要\x00")], ctx, batch_size=10)
     assert report.outcomes[0].action == bulk.FAILED and "notes" in report.outcomes[0].errors
     assert model.Package.get("nul") is None
+
+
+def test_parallel_writers_give_the_one_process_result(world, monkeypatch):
+    """Two writer processes (forked, each with its own connection): rows of
+    several classes, a new tag on a row that fails, an update of an existing
+    entry and a name given twice. Same report, in row order, as one process;
+    the entries are saved, indexed and coded per class; the tag only the
+    failing row named is not left behind."""
+    org, ctx = world["org"], world["context"]
+    monkeypatch.setattr(bulk, "PARALLEL_FROM", 1)
+    existing = bulk.write([_row(org, name="kept")], ctx).outcomes[0].resource_code
+    rows = []
+    for n in range(6):
+        rows.append(dict(_row(org, name=f"pop-{n}"), tag_string=f"人口,批次{n % 2}"))
+        rows.append(_row(org, name=f"geo-{n}", catalog_item="03", catalog_sub=None))
+    rows.insert(3, dict(_row(org, name="bad", catalog_item="99"), tag_string="只在坏行"))
+    rows.append({"resource_code": existing, "title": "改过的名称"})
+    rows.append(_row(org, name="pop-0"))  # a name taken earlier in the file
+    # a row naming a code another row of the file brings (written after it)
+    rows.append(_row(org, name="brings", resource_code="101001/000050"))
+    rows.append(_row(org, name="names-it", catalog_item="03", catalog_sub=None,
+                     related_codes=["101001/000050"]))
+
+    report = bulk.write(rows, ctx, batch_size=2, workers=2)
+
+    assert [o.row for o in report.outcomes] == list(range(len(rows)))
+    actions = [o.action for o in report.outcomes]
+    assert actions[3] == bulk.FAILED and "catalog_item" in report.outcomes[3].errors
+    assert actions[-4] == bulk.UPDATED and actions[-3] == bulk.FAILED
+    assert "name" in report.outcomes[-3].errors
+    assert actions.count(bulk.CREATED) == 14 and report.failed == 2
+    assert _show("names-it")["related_codes"] == ["101001/000050"]
+    assert _show("kept")["title"] == "改过的名称"
+    pop = sorted(rules.parse_code(_show(f"pop-{n}")["resource_code"])[1] for n in range(6))
+    assert pop == [2, 3, 4, 5, 6, 7]  # 101001: after the kept entry's 1, in one sequence
+    geo = {rules.parse_code(_show(f"geo-{n}")["resource_code"]) for n in range(6)}
+    assert {c for c, _n in geo} == {"103"} and len(geo) == 6
+    for n in range(6):
+        assert _hit(f"geo-{n}")["name"] == f"geo-{n}"
+        assert {t["name"] for t in _show(f"pop-{n}")["tags"]} == {"人口", f"批次{n % 2}"}
+    assert model.Package.get("bad") is None
+    assert model.Session.query(model.Tag).filter(model.Tag.name == "只在坏行").count() == 0
+    assert call_action("package_search", q="*:*", include_private=True)["count"] == 15
+
+
+def test_parallel_dry_run_writes_nothing(world, monkeypatch):
+    org, ctx = world["org"], world["context"]
+    monkeypatch.setattr(bulk, "PARALLEL_FROM", 1)
+    rows = [dict(_row(org, name=f"dry-{n}"), tag_string="新标签") for n in range(4)]
+    report = bulk.write(rows, ctx, batch_size=1, workers=2, dry_run=True)
+    assert [o.action for o in report.outcomes] == [bulk.CREATED] * 4
+    assert model.Session.query(model.Package).count() == 0
+    assert model.Session.query(model.Tag).filter(model.Tag.name == "新标签").count() == 0

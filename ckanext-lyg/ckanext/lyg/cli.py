@@ -86,10 +86,12 @@ def import_catalog(path: str, dry_run: bool, user: str, quiet: bool) -> None:
     Rows are matched to entries by 信息资源代码, so importing the same file
     again changes nothing. Exit status 1 when any row has an error.
     """
+    import ckan.plugins.toolkit as tk
     from ckanext.lyg.catalog import exchange
 
     context = {"user": user} if user else _site_context()
-    report = exchange.import_file(path, context, dry_run=dry_run, progress=not quiet)
+    report = exchange.import_file(path, context, dry_run=dry_run, progress=not quiet,
+                                  workers=tk.config.get("ckanext.lyg.import_workers"))
     for problem in report.problems:
         click.echo(str(problem))
     click.secho(report.summary(), fg="yellow" if report.problems else "green")

@@ -48,6 +48,17 @@ When the batch write itself fails (a database error, a constraint at commit)
 the batch is rolled back and written again row by row, each in its own
 transaction, so one bad row never loses the others. ``dry_run`` does all of
 it and rolls every batch back.
+
+**Workers**: with ``workers`` > 1 and at least ``PARALLEL_FROM`` rows (the
+``ckan lyg catalog import`` command: ``ckanext.lyg.import_workers``, one per
+core by default), the batches are written by that many forked processes,
+each with its own database connection. Rows are grouped into batches by
+classification (rows of one class land in one batch, in file order), so the
+processes rarely wait for the same class's code sequence. Rows whose related
+resource codes name other rows of the file are written afterwards, in file
+order, in one process. The free tags the rows name are created first, so two
+processes never race to create one (those no entry ended up using are removed
+afterwards). The report is the same as in one process, in row order.
 """
 
 from __future__ import annotations
@@ -56,6 +67,8 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import multiprocessing as mp
+import os
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +82,7 @@ from ckan.lib import search
 from ckan.lib.dictization import model_save
 from ckan.types import Context
 from ckanext.lyg.catalog import codes
+from ckanext.lyg_search import engine
 from sqlalchemy import orm
 
 log = logging.getLogger(__name__)
@@ -76,6 +90,10 @@ log = logging.getLogger(__name__)
 __all__ = ["BATCH_SIZE", "CREATED", "UPDATED", "UNCHANGED", "FAILED", "Outcome", "Report", "write"]
 
 BATCH_SIZE = 200
+# Below this many rows, forking writer processes costs more than it saves.
+PARALLEL_FROM = 1000
+
+Item = tuple[int, dict[str, Any]]  # a row and its index in ``rows``
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
 
 # Keys of a stored (package_show) dict that an update does not pass back:
@@ -121,7 +139,7 @@ class Report:
 
 
 def write(rows: Sequence[dict[str, Any]], context: Context, *, batch_size: int = BATCH_SIZE,
-          dry_run: bool = False, progress: bool = False) -> Report:
+          dry_run: bool = False, progress: bool = False, workers: int = 1) -> Report:
     """Create or update catalog entries in batches (see the module docstring).
 
     :param rows: package data dicts (``package_create``'s keys); not changed
@@ -129,6 +147,8 @@ def write(rows: Sequence[dict[str, Any]], context: Context, *, batch_size: int =
     :param batch_size: rows per transaction
     :param dry_run: check and write every batch, then roll it back
     :param progress: show a progress bar
+    :param workers: processes writing batches (from ``PARALLEL_FROM`` rows on;
+        0: one per core)
     :returns: one :class:`Outcome` per row, in row order
     """
     from tqdm import tqdm
@@ -136,21 +156,140 @@ def write(rows: Sequence[dict[str, Any]], context: Context, *, batch_size: int =
     user = context.get("user") or tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     report = Report(dry_run=dry_run)
     items = list(enumerate(rows))
-    with _acting_as(model.User.get(user)), \
-            tqdm(total=len(items), disable=not progress, unit=" rows", desc="import") as bar:
-        for start in range(0, len(items), max(batch_size, 1)):
-            batch = items[start:start + batch_size]
-            try:
-                outcomes = _batch(batch, user)
-                _end(dry_run)
-            except Exception:  # noqa: BLE001 - any failure of the batch: row by row
-                model.Session.rollback()
-                log.warning("catalog batch of rows %d-%d failed; writing row by row",
-                            batch[0][0], batch[-1][0], exc_info=True)
-                outcomes = [_alone(item, user, dry_run) for item in batch]
-            report.outcomes.extend(outcomes)
+    size = max(batch_size, 1)
+    workers = workers or os.cpu_count() or 1
+    with tqdm(total=len(items), disable=not progress, unit=" rows", desc="import") as bar:
+        later = items
+        if workers > 1 and len(items) >= PARALLEL_FROM:
+            first, later = _independent(items)
+            for done in _parallel(_class_batches(first, size), user, dry_run, workers):
+                report.outcomes.extend(done)
+                bar.update(len(done))
+        for start in range(0, len(later), size):  # in file order, in this process
+            batch = later[start:start + size]
+            report.outcomes.extend(_write_batch(batch, user, dry_run))
             bar.update(len(batch))
+    report.outcomes.sort(key=lambda o: o.row)
     return report
+
+
+def _write_batch(batch: list[Item], user: str, dry_run: bool) -> list[Outcome]:
+    """One batch in one transaction; row by row when the batch write fails."""
+    with _acting_as(model.User.get(user)):
+        try:
+            outcomes = _batch(batch, user)
+            _end(dry_run)
+            return outcomes
+        except Exception:  # noqa: BLE001 - any failure of the batch: row by row
+            model.Session.rollback()
+            log.warning("catalog batch of rows %d-%d failed; writing row by row",
+                        batch[0][0], batch[-1][0], exc_info=True)
+            return [_alone(item, user, dry_run) for item in batch]
+
+
+# --- several processes ---------------------------------------------------------
+
+
+def _codes_in(value: Any) -> set[str]:
+    if isinstance(value, str):
+        value = value.replace(",", " ").replace("[", " ").replace("]", " ").replace('"', " ").split()
+    return {str(code).strip() for code in value or [] if str(code).strip()}
+
+
+def _independent(items: list[Item]) -> tuple[list[Item], list[Item]]:
+    """The rows that may be written in any order, and those that must wait
+    for another row of the file: a row naming, as a related resource code, a
+    code another row of the file brings (written afterwards, in file order)."""
+    brought = {str(row.get("resource_code") or "").strip() for _i, row in items} - {""}
+    first: list[Item] = []
+    later: list[Item] = []
+    for item in items:
+        own = str(item[1].get("resource_code") or "").strip()
+        needs = _codes_in(item[1].get("related_codes")) & brought - {own}
+        (later if needs else first).append(item)
+    return first, later
+
+
+def _class_of(row: dict[str, Any]) -> str:
+    """The row's classification (its resource code's 分类码 when it has no
+    classification fields): the batches' grouping key."""
+    fields = "".join(str(row.get(k) or "").strip()
+                     for k in ("catalog_class", "catalog_item", "catalog_sub", "catalog_detail"))
+    return fields or str(row.get("resource_code") or "").split("/")[0].strip()
+
+
+def _class_batches(items: list[Item], size: int) -> list[list[Item]]:
+    ordered = sorted(items, key=lambda item: (_class_of(item[1]), item[0]))
+    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
+
+
+def _parallel(batches: list[list[Item]], user: str, dry_run: bool,
+              workers: int) -> Iterator[list[Outcome]]:
+    """Write the batches in ``workers`` forked processes; yields each batch's
+    outcomes as it is done."""
+    rows = [row for batch in batches for _i, row in batch]
+    made = [] if dry_run else _make_tags(rows)
+    model.Session.commit()
+    model.Session.remove()
+    try:
+        with mp.get_context("fork").Pool(min(workers, len(batches)), initializer=_worker_init) as pool:
+            yield from pool.imap_unordered(_write_batch_args, [(b, user, dry_run) for b in batches])
+    finally:
+        _drop_unused_tags(made)
+
+
+def _worker_init() -> None:
+    # A forked process must not share the parent's database connections.
+    model.Session.remove()
+    model.meta.engine.dispose(close=False)
+
+
+def _write_batch_args(args: tuple[list[Item], str, bool]) -> list[Outcome]:
+    outcomes = _write_batch(*args)
+    for outcome in outcomes:  # plain data across the process boundary
+        outcome.errors = json.loads(json.dumps(outcome.errors, default=str))
+    return outcomes
+
+
+def _free_tag_names(row: dict[str, Any]) -> set[str]:
+    tags = row.get("tags")
+    if isinstance(tags, list):
+        return {str(t["name"]).strip() for t in tags
+                if isinstance(t, dict) and t.get("name") and not t.get("vocabulary_id")}
+    if isinstance(row.get("tag_string"), str):
+        return {t.strip() for t in row["tag_string"].split(",") if t.strip()}
+    return set()
+
+
+def _make_tags(rows: list[dict[str, Any]]) -> list[str]:
+    """Create the free tags the rows name that do not exist yet (committed):
+    the ids of those created."""
+    wanted = set().union(*(_free_tag_names(row) for row in rows)) if rows else set()
+    if not wanted:
+        return []
+    existing = {name for (name,) in model.Session.query(model.Tag.name).filter(
+        model.Tag.name.in_(wanted), model.Tag.vocabulary_id.is_(None))}
+    made = [model.Tag(name=name) for name in sorted(wanted - existing) if len(name) <= model.MAX_TAG_LENGTH]
+    model.Session.add_all(made)
+    model.Session.flush()
+    ids = [tag.id for tag in made]
+    model.Session.commit()
+    return ids
+
+
+def _drop_unused_tags(ids: list[str]) -> None:
+    """Remove the tags :func:`_make_tags` created that no entry uses."""
+    if not ids:
+        return
+    try:
+        model.Session.query(model.Tag).filter(
+            model.Tag.id.in_(ids),
+            ~model.Session.query(model.PackageTag).filter(model.PackageTag.tag_id == model.Tag.id).exists(),
+        ).delete(synchronize_session=False)
+        model.Session.commit()
+    except Exception:  # noqa: BLE001 - a tag taken meanwhile by another writer: keep it
+        model.Session.rollback()
+        log.warning("could not remove the unused tags of an import", exc_info=True)
 
 
 @contextlib.contextmanager
@@ -184,7 +323,7 @@ def _end(dry_run: bool) -> None:
         model.repo.commit()
 
 
-def _alone(item: tuple[int, dict[str, Any]], user: str, dry_run: bool) -> Outcome:
+def _alone(item: Item, user: str, dry_run: bool) -> Outcome:
     """One row in a transaction of its own (the fallback of a failed batch)."""
     try:
         (outcome,) = _batch([item], user)
@@ -200,7 +339,7 @@ def _alone(item: tuple[int, dict[str, Any]], user: str, dry_run: bool) -> Outcom
 # --- one batch ---------------------------------------------------------------
 
 
-def _batch(items: list[tuple[int, dict[str, Any]]], user: str) -> list[Outcome]:
+def _batch(items: list[Item], user: str) -> list[Outcome]:
     user_obj = model.User.get(user)
     matched = _match([row for _i, row in items])
     stored = _stored(matched)
@@ -230,11 +369,12 @@ def _batch(items: list[tuple[int, dict[str, Any]]], user: str) -> list[Outcome]:
             written.append((outcome, pkg))
     model.Session.flush()
     ctx = _context(user, user_obj)
-    for outcome, pkg in written:
-        both = logic.package_show_default_and_custom_schemas(ctx, pkg.id)
-        logic.index_update_package_dicts(both, defer_commit=True)
-        outcome.resource_code = both[1].get("resource_code")
-        _activity(outcome, pkg, both[1], user_obj)
+    with engine.buffered_writes():  # the batch's index rows in one statement
+        for outcome, pkg in written:
+            both = logic.package_show_default_and_custom_schemas(ctx, pkg.id)
+            logic.index_update_package_dicts(both, defer_commit=True)
+            outcome.resource_code = both[1].get("resource_code")
+            _activity(outcome, pkg, both[1], user_obj)
     return outcomes
 
 

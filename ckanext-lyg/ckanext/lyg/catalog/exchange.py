@@ -498,9 +498,11 @@ def _flatten_errors(error_dict: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield key, str(messages)
 
 
-def apply(rows: list[Row], context: dict[str, Any], report: Report, progress: bool = False) -> None:
+def apply(rows: list[Row], context: dict[str, Any], report: Report, progress: bool = False,
+          workers: int = 1) -> None:
     """Check every row's cells, then write the good ones with :func:`bulk.write`
-    (the same schema and rules as ``package_create``, in batches)."""
+    (the same schema and rules as ``package_create``, in batches; in
+    ``workers`` processes for a large file, 0: one per core)."""
     seen_codes: dict[str, int] = {}
     org_cache: dict[tuple[str, str], str | None] = {}
     datas: list[dict[str, Any]] = []
@@ -522,7 +524,7 @@ def apply(rows: list[Row], context: dict[str, Any], report: Report, progress: bo
             continue
         datas.append(data)
         numbers.append(row.number)
-    result = bulk.write(datas, context, dry_run=report.dry_run, progress=progress)
+    result = bulk.write(datas, context, dry_run=report.dry_run, progress=progress, workers=workers)
     for outcome in result.outcomes:
         if outcome.action == bulk.FAILED:
             for key, message in _flatten_errors(outcome.errors):
@@ -533,8 +535,9 @@ def apply(rows: list[Row], context: dict[str, Any], report: Report, progress: bo
 
 
 def import_file(path: str | Path, context: dict[str, Any], dry_run: bool = False,
-                progress: bool = False) -> Report:
-    """Import a workbook, CSV or JSON file (see the module docstring)."""
+                progress: bool = False, workers: int = 1) -> Report:
+    """Import a workbook, CSV or JSON file (see the module docstring); ``workers``
+    as :func:`apply`."""
     report = Report(dry_run=dry_run)
     try:
         entries, items = read(path)
@@ -547,5 +550,5 @@ def import_file(path: str | Path, context: dict[str, Any], dry_run: bool = False
     if len(rows) > tk.config.get("ckanext.lyg.import_max_rows"):
         report.problems.append(Problem(0, "", tk._("Too many rows")))
         return report
-    apply(rows, context, report, progress=progress)
+    apply(rows, context, report, progress=progress, workers=workers)
     return report
