@@ -9,6 +9,8 @@ equals the one read from the hits themselves.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 from ckan import model
@@ -221,3 +223,50 @@ def test_a_recreated_generation_sequence_is_a_new_generation(site):
     after = cache.generation(model.Session.connection())
     assert after[1] == before[1] and after != before
     model.Session.rollback()
+
+
+def test_facets_of_hits_counted_as_codes_equal_those_read_as_text(site):
+    """A keyword's facets on counted fields are counted as codes (migration
+    0008); with a field that is not counted in the request, every field is
+    read from the text keys. Both give the same numbers, for every user,
+    after writes too."""
+    counted_fields = ["organization", "tags", "res_format", "license_id", "groups"]
+
+    def facets(user, fields, **params):
+        with Statements() as seen:
+            res = search_as(user, rows=0, **{"facet.field": json.dumps(fields)}, **params)
+        return res, any("facet_codes" in s for s in seen)
+
+    def check():
+        hits = 0
+        for user in (None, "staff", "boss"):
+            for params in ({"q": "人口"}, {"q": "企业 OR 户籍"}, {"q": "人口", "fq": "-tags:户籍"},
+                           {"q": "*:*", "fq": FROM_HITS, "include_private": True}):
+                coded, by_codes = facets(user, counted_fields, **params)
+                text, by_codes_too = facets(user, [*counted_fields, "res_url"], **params)
+                assert by_codes and not by_codes_too
+                assert coded["count"] == text["count"]
+                assert coded["facets"] == {f: text["facets"][f] for f in counted_fields}
+                assert coded["facets"]["tags"] or not coded["count"], (user, params, coded)
+                hits += coded["count"]
+        assert hits
+
+    check()
+    call_action("package_patch", context=dict(site["ctx"]), id="a1",
+                tags=[{"name": "人口"}, {"name": "水质"}])
+    call_action("package_patch", context=dict(site["ctx"]), id="b2", private=True)
+    check()
+
+
+def test_facet_codes_name_every_key_of_the_counted_fields(site):
+    from ckanext.lyg_search import cache
+
+    conn = model.Session.connection()
+    generation = cache.generation(conn)
+    codes, keys = summary.facet_codes(conn, generation, ["tags", "organization"])
+    stored = model.Session.execute(sa.text(
+        "SELECT DISTINCT c, k FROM lyg_search_doc d, unnest(d.facet_codes, d.facets) AS u(c, k) "
+        "WHERE split_part(k, E'\\x1f', 1) IN ('tags', 'organization')")).all()
+    assert stored and set(stored) <= set(zip(codes, keys, strict=True))
+    # a field that is not counted has no complete list of keys: read as text
+    assert summary.facet_codes(conn, generation, ["tags", "res_url"]) is None

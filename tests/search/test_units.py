@@ -127,3 +127,9 @@ def test_permission_labels_filter_is_not_an_index_condition():
     assert many.sql == "(d.permission_labels && %s::text[]) IS TRUE"
     assert many.params == [["public", "member-x"]]
     assert one.sql == "(d.permission_labels && ARRAY[%s]::text[]) IS TRUE"
+
+
+def test_a_range_bound_luqum_reads_as_an_operator_is_a_literal():
+    # found by the property test: luqum reads the "-0" of [a TO -0] as "NOT 0"
+    sql = query.Translator().lucene("name:[人口 TO -0]")
+    assert sql.params == ["人口", "-0"]

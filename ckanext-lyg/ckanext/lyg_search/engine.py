@@ -297,7 +297,7 @@ class PostgresSolr:
             cache.put(("count", *key), count)
         elif count is None or missing:
             count, computed, page_ids = self._one_pass(conn, plan, missing, limit, mincount,
-                                                       rows, start)
+                                                       rows, start, key[0])
             cache.put(("count", *key), count)
             for ff, values in computed.items():
                 cache.put(("facet", ff, limit, mincount, *key), values)
@@ -322,7 +322,8 @@ class PostgresSolr:
         return [r[0] for r in conn.exec_driver_sql(sql, tuple(params))]
 
     def _one_pass(self, conn: Any, plan: Plan, fields: list[str], limit: int, mincount: int,
-                  rows: int, start: int) -> tuple[int, dict[str, list[Any]], list[str]]:
+                  rows: int, start: int, generation: Any = None,
+                  ) -> tuple[int, dict[str, list[Any]], list[str]]:
         """Hit count, facets and the page's ids in one pass over the hits."""
         where = plan.where
         if not fields and not rows:
@@ -330,10 +331,17 @@ class PostgresSolr:
                 f"SELECT count(*) FROM {store.TABLE} d WHERE {where.sql}", tuple(where.params)
             ).scalar()
             return int(count or 0), {}, []
+        keyed = [ff for ff in fields if ff not in F.COLUMNS and ff not in F.ARRAY_COLUMNS]
+        # Keys of counted fields are counted as codes (migration 0008), named
+        # from the list of every key those fields hold.
+        coded = (summary.facet_codes(conn, generation, keyed)
+                 if keyed and generation is not None else None)
         # Only what the count, the page's order and the facets read.
         order, oparams = plan.order("h.", Sql("h.score"))
         read = set(re.findall(r"\bh\.([a-z_]+)", " ".join(order)))
         read |= {F.COLUMNS.get(f, F.ARRAY_COLUMNS.get(f, "d.facets"))[2:] for f in fields}
+        if coded is not None:
+            read = (read - {"facets"}) | {"facet_codes"}
         read -= {"index_id", "score"}
         hits_cols = ["d.index_id", f"({plan.score.sql}) AS score",
                      *(f"d.{c} AS {c}" for c in sorted(read))]
@@ -345,7 +353,6 @@ class PostgresSolr:
                 f"ORDER BY {', '.join(order)} LIMIT %s OFFSET %s)"
             )
             params.extend([*oparams, rows, start])
-        keyed = [ff for ff in fields if ff not in F.COLUMNS and ff not in F.ARRAY_COLUMNS]
         for i, ff in enumerate(fields):
             if ff in keyed:
                 continue
@@ -362,7 +369,18 @@ class PostgresSolr:
             params.append(mincount)
             if limit >= 0:
                 params.append(min(limit, MAX_FACET_LIMIT))
-        if keyed:
+        if keyed and coded is not None:
+            # every keyed field in one pass over the hits' facet codes
+            codes, keys = coded
+            counted = ("SELECT m.k, n.c FROM (SELECT u.code, count(*) AS c FROM "
+                       "(SELECT unnest(h.facet_codes) AS code FROM hits h) u "
+                       "WHERE u.code = ANY(%s::bigint[]) GROUP BY u.code HAVING count(*) >= %s) n "
+                       "JOIN unnest(%s::bigint[], %s::text[]) AS m(code, k) ON m.code = n.code")
+            parts.append(summary.top_keys(counted, limit))
+            params.extend([codes, mincount, codes, keys])
+            if limit >= 0:
+                params.append(min(limit, MAX_FACET_LIMIT))
+        elif keyed:
             # every keyed field in one pass over the hits' facet keys
             counted = ("SELECT k, count(*) AS c FROM (SELECT unnest(h.facets) AS k FROM hits h) u "
                        "WHERE split_part(k, E'\\x1f', 1) = ANY(%s) GROUP BY k HAVING count(*) >= %s")

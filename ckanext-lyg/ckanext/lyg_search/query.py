@@ -297,11 +297,11 @@ class Translator:
         if isinstance(n, (T.Not, T.Prohibit)):
             return _not(self.node(n.a, fld, not positive))
         if isinstance(n, T.Range):
-            return self.range(fld, n.low.value, n.high.value, n.include_low, n.include_high)
+            return self.range(fld, _bound(n.low), _bound(n.high), n.include_low, n.include_high)
         if isinstance(n, T.From):
-            return self.range(fld, n.a.value, "*", n.include, True)
+            return self.range(fld, _bound(n.a), "*", n.include, True)
         if isinstance(n, T.To):
-            return self.range(fld, "*", n.a.value, True, n.include)
+            return self.range(fld, "*", _bound(n.a), True, n.include)
         if isinstance(n, T.Phrase):
             return self.term(fld, n.value[1:-1], phrase=True, positive=positive)
         if isinstance(n, T.Regex):
@@ -556,6 +556,13 @@ class Translator:
         if col:
             return Sql(f"({col} IS NOT NULL AND {inner})", params)
         return Sql(f"EXISTS (SELECT 1 FROM {ELEMS} v WHERE {inner})", [fld, fld, fld, *params])
+
+
+def _bound(node: T.Item) -> str:
+    """A range bound as written: a term, or what luqum read as an operator
+    (``[a TO -0]`` has ``-0``, a literal to Solr)."""
+    value = getattr(node, "value", None)
+    return value if isinstance(value, str) else str(node).strip()
 
 
 def _overlap(col: str, array: str, params: list[Any]) -> Sql:

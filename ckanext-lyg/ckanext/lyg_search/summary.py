@@ -79,6 +79,44 @@ def counted(conn: Any, generation: Any = None) -> frozenset[str]:
     return fields
 
 
+# Codes and keys of counted fields, read at an index generation (see :func:`facet_codes`).
+_codes_at: dict[Any, tuple[list[int], list[str]] | None] = {}
+
+
+def facet_codes(conn: Any, generation: Any, fields: list[str],
+                ) -> tuple[list[int], list[str]] | None:
+    """The code (``facet_codes``, migration 0008) and key of every value the
+    counted ``fields`` hold, for counting the hits' facets as codes; None
+    when a field is not counted (its keys are not all listed), the column is
+    missing, or two of these keys share a code. Read once per index
+    generation and fields."""
+    wanted = tuple(sorted(set(fields)))
+    memo = (generation, wanted)
+    if memo in _codes_at:
+        return _codes_at[memo]
+    value: tuple[list[int], list[str]] | None = None
+    if wanted and set(wanted) <= counted(conn, generation) and _has_codes(conn):
+        rows = conn.exec_driver_sql(
+            f"SELECT DISTINCT f.key, hashtextextended(f.key, 0) FROM {SIG_FACET} f "
+            "WHERE split_part(f.key, E'\\x1f', 1) = ANY(%s)", (list(wanted),)).all()
+        codes = [int(r[1]) for r in rows]
+        if len(set(codes)) == len(codes):
+            value = (codes, [r[0] for r in rows])
+        else:
+            log.warning("lyg_search: facet keys of %s share a code; counting them as text",
+                        ", ".join(wanted))
+    if any(g != generation for g, _ in _codes_at):
+        _codes_at.clear()  # only the latest generation is asked again
+    _codes_at[memo] = value
+    return value
+
+
+def _has_codes(conn: Any) -> bool:
+    return bool(conn.exec_driver_sql(
+        "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+        "AND attname = 'facet_codes' AND NOT attisdropped)", ("lyg_search_doc",)).scalar())
+
+
 def can_answer(conn: Any, where: Sql, facet_fields: list[str], generation: Any = None) -> bool:
     """Whether the running counts answer ``where`` with ``facet_fields``.
     A facet field of this site that is not counted yet is added first."""
