@@ -134,44 +134,6 @@ def _utf8_csv(path: Path) -> tuple[Path, bool]:
     return Path(name), True
 
 
-def has_merged_cells(path: Path) -> bool:
-    """Whether a sheet of the workbook has merged cells (scanned in the zip,
-    without parsing the workbook)."""
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                continue
-            tail = b""
-            with archive.open(name) as sheet:
-                while chunk := sheet.read(CHUNK):
-                    if b"<mergeCell" in tail + chunk:
-                        return True
-                    tail = chunk[-16:]
-    return False
-
-
-def read_workbook_streaming(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The sheets as ``exchange.read_workbook`` gives them, read in openpyxl's
-    read-only (streaming) mode: several times faster and a fraction of the
-    memory. Only for workbooks without merged cells, which read-only mode
-    cannot see (those go through ``exchange.read_workbook``, which fills them)."""
-    from ckanext.lyg.catalog.exchange import ENTRIES_SHEET, ITEMS_SHEET
-    from openpyxl import load_workbook
-
-    with path.open("rb") as f:
-        book = load_workbook(f, read_only=True, data_only=True)
-        try:
-            entries = book[ENTRIES_SHEET] if ENTRIES_SHEET in book.sheetnames else book.worksheets[0]
-            rows = [tuple(r) for r in entries.iter_rows(values_only=True)]
-            items = [tuple(r) for r in book[ITEMS_SHEET].iter_rows(values_only=True)] if (
-                ITEMS_SHEET in book.sheetnames) else []  # fmt: skip
-        finally:
-            book.close()
-    return rows, items
-
-
 def _cell(value: Any) -> Any:
     """A cell as a JSON-able value; numbers stay numbers (Excel dates are numbers
     until ``to_data_dict`` reads them)."""
@@ -196,15 +158,11 @@ def read_records(path: Path, kind: str, max_rows: int) -> tuple[list[dict[str, A
         if kind == "csv":
             path, temporary = _utf8_csv(path)
             entries, items = exchange.read_csv(path)
-        elif has_merged_cells(path):
-            # openpyxl judges a path by its suffix; an open file it reads as it is
-            with path.open("rb") as f:
-                entries, items = exchange.read_workbook(f)
         else:
-            entries, items = read_workbook_streaming(path)
+            entries, items = exchange.read_workbook(path)
     except SourceError:
         raise
-    except Exception as err:  # openpyxl/zipfile/csv/json errors: a malformed file
+    except Exception as err:  # calamine/csv/json errors: a malformed file
         raise SourceError(
             N_("The file is not a readable catalog workbook or CSV: {error}"),
             error=(f"{type(err).__name__}: {err}")[:300],

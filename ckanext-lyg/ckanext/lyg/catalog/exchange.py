@@ -27,7 +27,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import ckan.plugins.toolkit as tk
 from ckan import model
@@ -250,30 +250,47 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _fill_merged(sheet: Any) -> None:
-    """Give every cell of a merged range the value of its top-left cell."""
-    for merged in list(sheet.merged_cells.ranges):
-        value = sheet.cell(merged.min_row, merged.min_col).value
-        sheet.unmerge_cells(str(merged))
-        for r in range(merged.min_row, merged.max_row + 1):
-            for c in range(merged.min_col, merged.max_col + 1):
-                sheet.cell(r, c).value = value
+def _cell(value: Any) -> Any:
+    """A cell as openpyxl gives it: empty is None, whole numbers are ints, a date
+    cell a datetime."""
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time())
+    return value
 
 
 def _sheet_rows(sheet: Any) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+    """A sheet's rows from A1 on; every cell of a merged range has the value of
+    its top-left cell."""
+    rows = [[_cell(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+    for (top, left), (bottom, right) in sheet.merged_cell_ranges or []:
+        if top >= len(rows) or left >= len(rows[top]):
+            continue
+        value = rows[top][left]
+        for r in range(top, min(bottom, len(rows) - 1) + 1):
+            for c in range(left, min(right, len(rows[r]) - 1) + 1):
+                rows[r][c] = value
+    return [tuple(row) for row in rows]
 
 
-def read_workbook(path: str | Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    from openpyxl import load_workbook
+def read_workbook(path: str | Path | IO[bytes]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The entries sheet (``信息资源目录``, else the first) and the info-items
+    sheet (``信息项``) as rows of cell values. Read with python-calamine (a Rust
+    reader of xlsx/xls/ods, about ten times as fast as openpyxl): cached formula
+    values, dates as datetimes, merged ranges filled."""
+    from python_calamine import load_workbook
 
-    book = load_workbook(path, data_only=True)
-    entries = book[ENTRIES_SHEET] if ENTRIES_SHEET in book.sheetnames else book.worksheets[0]
-    _fill_merged(entries)
-    items_sheet = book[ITEMS_SHEET] if ITEMS_SHEET in book.sheetnames else None
-    if items_sheet is not None:
-        _fill_merged(items_sheet)
-    return _sheet_rows(entries), _sheet_rows(items_sheet) if items_sheet is not None else []
+    book = load_workbook(str(path) if isinstance(path, Path) else path)
+    try:
+        names = book.sheet_names
+        entries = book.get_sheet_by_name(ENTRIES_SHEET if ENTRIES_SHEET in names else names[0])
+        items = _sheet_rows(book.get_sheet_by_name(ITEMS_SHEET)) if ITEMS_SHEET in names else []
+        return _sheet_rows(entries), items
+    finally:
+        book.close()
 
 
 def read_csv(path: str | Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
