@@ -6,13 +6,16 @@ into a temporary directory the source may read, creates a department database
 (``lyg_bench_dept``, a table of N catalog rows) and a CKAN database of its own
 (``lyg_bench_harvest``), both on the local PostgreSQL, then harvests each
 source twice through ckanext-harvest's own stages (gather, fetch + import per
-object as the fetch consumer does, ``harvest_jobs_run``) in this process,
-without the Redis round trips: the first run creates N entries through the
-catalog schema, the second finds them all unchanged. Prints records/s of each
-run and the peak RSS of the process after it (ru_maxrss: the peak so far).
+object as the fetch consumer does, ``harvest_jobs_run``), without the Redis
+round trips: the gather in this process, the fetch + import in ``--consumers``
+forked processes (as many fetch consumers; default one per core, as production
+scales them), each taking its share of the job's objects. The first run
+creates N entries through the catalog schema, the second finds them all
+unchanged. Prints records/s of each run and the peak RSS of one process
+(ru_maxrss: the peak so far, this process or a consumer).
 
     python bench/harvest.py [--records N] [--keep] [--only workbook|sql] [--profile FILE]
-                            [--synchronous-commit on|off]
+                            [--consumers N] [--synchronous-commit on|off]
 
 Both databases are dropped at the end unless ``--keep``.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -52,8 +56,12 @@ def psql(db: str, sql: str) -> None:
     subprocess.run(["psql", f"{ADMIN_URL}/{db}", "-qc", sql], check=True, capture_output=True)
 
 
+CONSUMER_PEAK_MB = [0]  # the consumer processes' peak RSS
+
+
 def rss_mb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    """Peak RSS of this process or of a consumer process (MB)."""
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, CONSUMER_PEAK_MB[0])
 
 
 def write_ini(synchronous_commit: str = "on") -> str:
@@ -150,7 +158,31 @@ def prepare(ini: str, records: int) -> None:
     )
 
 
-def run(source: dict, user: str) -> tuple[float, dict[str, int]]:
+def _consumer_init() -> None:
+    from ckan import model
+
+    model.Session.remove()
+    model.meta.engine.dispose(close=False)
+
+
+def _fetch(args: tuple[str, list[str]]) -> int:
+    """What fetch_callback does for each queue message."""
+    from ckan import model
+    from ckanext.harvest import queue
+    from ckanext.harvest.model import HarvestObject
+
+    source_type, ids = args
+    harvester = queue.get_harvester(source_type)
+    for object_id in ids:
+        obj = HarvestObject.get(object_id)
+        obj.retry_times += 1
+        obj.save()
+        queue.fetch_and_import_stages(harvester, obj)
+        model.Session.remove()
+    return rss_mb()
+
+
+def run(source: dict, user: str, consumers: int = 1) -> tuple[float, dict[str, int]]:
     """One job, as the gather and fetch consumers run it (minus the Redis round trips)."""
     from ckan import model
     from ckan.plugins import toolkit as tk
@@ -167,12 +199,13 @@ def run(source: dict, user: str) -> tuple[float, dict[str, int]]:
     job.save()
     ids = queue.gather_stage(harvester, job) or []
     model.Session.remove()
-    for object_id in ids:  # what fetch_callback does for each queue message
-        obj = HarvestObject.get(object_id)
-        obj.retry_times += 1
-        obj.save()
-        queue.fetch_and_import_stages(harvester, obj)
-        model.Session.remove()
+    if consumers > 1:  # fetch consumers: forked processes, each its share of the queue
+        model.meta.engine.dispose()
+        with multiprocessing.get_context("fork").Pool(consumers, initializer=_consumer_init) as pool:
+            peaks = pool.map(_fetch, [(source["source_type"], ids[i::consumers]) for i in range(consumers)])
+        CONSUMER_PEAK_MB[0] = max(CONSUMER_PEAK_MB[0], *peaks)
+    else:
+        _fetch((source["source_type"], ids))
     tk.get_action("harvest_jobs_run")({"user": user, "ignore_auth": True}, {"source_id": source["id"]})
     elapsed = time.perf_counter() - started
     counts: dict[str, int] = {}
@@ -188,10 +221,13 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep both databases")
     ap.add_argument("--only", choices=("workbook", "sql"), help="benchmark one source type")
     ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the runs to FILE")
+    ap.add_argument("--consumers", type=int, default=0,
+                    help="fetch consumers (processes) importing each job; 0: one per core (default)")
     ap.add_argument("--synchronous-commit", choices=("on", "off", "local"), default="on",
                     help="ckanext.lyg_harvest.synchronous_commit of the run (default on)")
     args = ap.parse_args()
     kinds = [args.only] if args.only else ["workbook", "sql"]
+    consumers = args.consumers or os.cpu_count() or 1
     ini = write_ini(args.synchronous_commit)
     t0 = time.perf_counter()
     prepare(ini, args.records)
@@ -248,7 +284,7 @@ def main() -> None:
                 for label in ("first run", "unchanged re-run"):
                     if profiler is not None:
                         profiler.enable()
-                    secs, counts = run(source, site_user)
+                    secs, counts = run(source, site_user, consumers)
                     if profiler is not None:
                         profiler.disable()
                     results.append((source_type, label, secs, rss_mb(), counts))
@@ -267,7 +303,7 @@ def main() -> None:
     print(
         f"harvest benchmark — {n} records a source, {os.cpu_count()} cores, load average "
         f"{os.getloadavg()[0]:.1f}, setup {setup_s:.0f} s, RSS after boot {base_rss} MB, "
-        f"synchronous_commit {args.synchronous_commit}"
+        f"synchronous_commit {args.synchronous_commit}, {consumers} fetch consumer(s)"
     )
     for source_type, label, secs, peak, counts in results:
         print(
