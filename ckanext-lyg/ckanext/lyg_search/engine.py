@@ -332,16 +332,24 @@ class PostgresSolr:
             ).scalar()
             return int(count or 0), {}, []
         keyed = [ff for ff in fields if ff not in F.COLUMNS and ff not in F.ARRAY_COLUMNS]
-        # Keys of counted fields are counted as codes (migration 0008), named
-        # from the list of every key those fields hold.
-        coded = (summary.facet_codes(conn, generation, keyed)
-                 if keyed and generation is not None else None)
+        # Keys of counted fields (a facet field of this site is counted from
+        # its first use) are counted as codes (migration 0008), named from the
+        # list of every key those fields hold; other fields' keys as text.
+        coded_fields: list[str] = []
+        coded = None
+        if keyed and generation is not None:
+            have = summary.counted_with_site_fields(conn, keyed, generation)
+            coded_fields = [ff for ff in keyed if ff in have]
+            coded = summary.facet_codes(conn, generation, coded_fields) if coded_fields else None
+        text_fields = keyed if coded is None else [ff for ff in keyed if ff not in coded_fields]
         # Only what the count, the page's order and the facets read.
         order, oparams = plan.order("h.", Sql("h.score"))
         read = set(re.findall(r"\bh\.([a-z_]+)", " ".join(order)))
         read |= {F.COLUMNS.get(f, F.ARRAY_COLUMNS.get(f, "d.facets"))[2:] for f in fields}
+        if not text_fields:
+            read.discard("facets")
         if coded is not None:
-            read = (read - {"facets"}) | {"facet_codes"}
+            read.add("facet_codes")
         read -= {"index_id", "score"}
         hits_cols = ["d.index_id", f"({plan.score.sql}) AS score",
                      *(f"d.{c} AS {c}" for c in sorted(read))]
@@ -369,8 +377,8 @@ class PostgresSolr:
             params.append(mincount)
             if limit >= 0:
                 params.append(min(limit, MAX_FACET_LIMIT))
-        if keyed and coded is not None:
-            # every keyed field in one pass over the hits' facet codes
+        if coded is not None:
+            # the counted fields in one pass over the hits' facet codes
             codes, keys = coded
             counted = ("SELECT m.k, n.c FROM (SELECT u.code, count(*) AS c FROM "
                        "(SELECT unnest(h.facet_codes) AS code FROM hits h) u "
@@ -380,12 +388,12 @@ class PostgresSolr:
             params.extend([codes, mincount, codes, keys])
             if limit >= 0:
                 params.append(min(limit, MAX_FACET_LIMIT))
-        elif keyed:
-            # every keyed field in one pass over the hits' facet keys
+        if text_fields:
+            # the other keyed fields in one pass over the hits' facet keys
             counted = ("SELECT k, count(*) AS c FROM (SELECT unnest(h.facets) AS k FROM hits h) u "
                        "WHERE split_part(k, E'\\x1f', 1) = ANY(%s) GROUP BY k HAVING count(*) >= %s")
             parts.append(summary.top_keys(counted, limit))
-            params.extend([keyed, mincount])
+            params.extend([text_fields, mincount])
             if limit >= 0:
                 params.append(min(limit, MAX_FACET_LIMIT))
         sql = (f"WITH hits AS MATERIALIZED (SELECT {', '.join(hits_cols)} FROM {store.TABLE} d "

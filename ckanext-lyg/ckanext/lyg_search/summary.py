@@ -122,14 +122,25 @@ def can_answer(conn: Any, where: Sql, facet_fields: list[str], generation: Any =
     A facet field of this site that is not counted yet is added first."""
     if not answerable(where, facet_fields):
         return False
-    fields = counted(conn, generation)
+    fields = counted_with_site_fields(conn, facet_fields, generation)
     if not fields:
         return False
-    missing = {ff for ff in facet_fields if ff not in F.COLUMNS and ff not in fields}
+    return all(ff in F.COLUMNS or ff in fields for ff in facet_fields)
+
+
+def counted_with_site_fields(conn: Any, facet_fields: Iterable[str],
+                             generation: Any = None) -> frozenset[str]:
+    """The counted fields, after adding those of ``facet_fields`` that are
+    facet fields of this site and not counted yet (:func:`sync_fields`)."""
+    fields = counted(conn, generation)
+    if not fields:
+        return fields
+    missing = {ff for ff in facet_fields if ff not in F.COLUMNS and ff not in F.ARRAY_COLUMNS
+               and ff not in fields}
     if missing and missing <= site_facet_fields() and _add_fields(missing):
         _counted_at.clear()
         fields = counted(conn)
-    return all(ff in F.COLUMNS or ff in fields for ff in facet_fields)
+    return fields
 
 
 def site_facet_fields() -> frozenset[str]:
