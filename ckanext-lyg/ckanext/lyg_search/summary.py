@@ -80,6 +80,7 @@ def counted(conn: Any, generation: Any = None) -> frozenset[str]:
 
 
 # Codes and keys of counted fields, read at an index generation (see :func:`facet_codes`).
+MAX_CODED_KEYS = 20000
 _codes_at: dict[Any, tuple[list[int], list[str]] | None] = {}
 
 
@@ -88,8 +89,8 @@ def facet_codes(conn: Any, generation: Any, fields: list[str],
     """The code (``facet_codes``, migration 0008) and key of every value the
     counted ``fields`` hold, for counting the hits' facets as codes; None
     when a field is not counted (its keys are not all listed), the column is
-    missing, or two of these keys share a code. Read once per index
-    generation and fields."""
+    missing, the fields hold more than ``MAX_CODED_KEYS`` values, or two of
+    these keys share a code. Read once per index generation and fields."""
     wanted = tuple(sorted(set(fields)))
     memo = (generation, wanted)
     if memo in _codes_at:
@@ -100,11 +101,12 @@ def facet_codes(conn: Any, generation: Any, fields: list[str],
             f"SELECT DISTINCT f.key, hashtextextended(f.key, 0) FROM {SIG_FACET} f "
             "WHERE split_part(f.key, E'\\x1f', 1) = ANY(%s)", (list(wanted),)).all()
         codes = [int(r[1]) for r in rows]
-        if len(set(codes)) == len(codes):
-            value = (codes, [r[0] for r in rows])
-        else:
+        # (the lists go with every query: beyond MAX_CODED_KEYS, the text keys are read)
+        if len(set(codes)) < len(codes):
             log.warning("lyg_search: facet keys of %s share a code; counting them as text",
                         ", ".join(wanted))
+        elif len(codes) <= MAX_CODED_KEYS:
+            value = (codes, [r[0] for r in rows])
     if any(g != generation for g, _ in _codes_at):
         _codes_at.clear()  # only the latest generation is asked again
     _codes_at[memo] = value
