@@ -237,19 +237,33 @@ def test_parallel_writers_give_the_one_process_result(world, monkeypatch):
     rows.append(_row(org, name="brings", resource_code="101001/000050"))
     rows.append(_row(org, name="names-it", catalog_item="03", catalog_sub=None,
                      related_codes=["101001/000050"]))
+    # one naming a row after it that names it (written in a third round), and
+    # two rows naming each other (in file order, as one process would)
+    rows.append(_row(org, name="names-names-it", resource_code="103/000060",
+                     catalog_item="03", catalog_sub=None, related_codes=["103/000061"]))
+    rows.append(_row(org, name="names-it-too", resource_code="103/000061",
+                     catalog_item="03", catalog_sub=None, related_codes=["101001/000050"]))
+    rows.append(_row(org, name="cycle-a", resource_code="101001/000070", related_codes=["101001/000071"]))
+    rows.append(_row(org, name="cycle-b", resource_code="101001/000071", related_codes=["101001/000070"]))
 
     report = bulk.write(rows, ctx, batch_size=2, workers=2)
 
     assert [o.row for o in report.outcomes] == list(range(len(rows)))
     actions = [o.action for o in report.outcomes]
     assert actions[3] == bulk.FAILED and "catalog_item" in report.outcomes[3].errors
-    assert actions[-4] == bulk.UPDATED and actions[-3] == bulk.FAILED
-    assert "name" in report.outcomes[-3].errors
-    assert actions.count(bulk.CREATED) == 14 and report.failed == 2
+    assert actions[-8] == bulk.UPDATED and actions[-7] == bulk.FAILED
+    assert "name" in report.outcomes[-7].errors
+    # the cycle, in file order: cycle-a finds no 071, and then cycle-b no 070
+    assert actions[-2:] == [bulk.FAILED, bulk.FAILED]
+    assert [o.errors for o in report.outcomes[-2:]] == [
+        {"related_codes": ["No entry has the resource code 101001/000071"]},
+        {"related_codes": ["No entry has the resource code 101001/000070"]}]
+    assert actions.count(bulk.CREATED) == 16 and report.failed == 4
     assert _show("names-it")["related_codes"] == ["101001/000050"]
+    assert _show("names-names-it")["related_codes"] == ["103/000061"]
     assert _show("kept")["title"] == "改过的名称"
-    pop = sorted(rules.parse_code(_show(f"pop-{n}")["resource_code"])[1] for n in range(6))
-    assert pop == [2, 3, 4, 5, 6, 7]  # 101001: after the kept entry's 1, in one sequence
+    pop = {rules.parse_code(_show(f"pop-{n}")["resource_code"]) for n in range(6)}
+    assert len(pop) == 6 and all(c == "101001" and n > 1 for c, n in pop)  # after the kept entry's 1
     geo = {rules.parse_code(_show(f"geo-{n}")["resource_code"]) for n in range(6)}
     assert {c for c, _n in geo} == {"103"} and len(geo) == 6
     for n in range(6):
@@ -257,7 +271,7 @@ def test_parallel_writers_give_the_one_process_result(world, monkeypatch):
         assert {t["name"] for t in _show(f"pop-{n}")["tags"]} == {"人口", f"批次{n % 2}"}
     assert model.Package.get("bad") is None
     assert model.Session.query(model.Tag).filter(model.Tag.name == "只在坏行").count() == 0
-    assert call_action("package_search", q="*:*", include_private=True)["count"] == 15
+    assert call_action("package_search", q="*:*", include_private=True)["count"] == 17
 
 
 def test_parallel_dry_run_writes_nothing(world, monkeypatch):

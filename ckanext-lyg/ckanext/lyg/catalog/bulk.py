@@ -55,8 +55,9 @@ core by default), the batches are written by that many forked processes,
 each with its own database connection. Rows are grouped into batches by
 classification (rows of one class land in one batch, in file order), so the
 processes rarely wait for the same class's code sequence. Rows whose related
-resource codes name other rows of the file are written afterwards, in file
-order, in one process. The free tags the rows name are created first, so two
+resource codes name other rows of the file are written after those rows (a
+later round; rows in a cycle of such references in file order, in one
+process). The free tags the rows name are created first, so two
 processes never race to create one (those no entry ended up using are removed
 afterwards). The report is the same as in one process, in row order.
 """
@@ -161,10 +162,11 @@ def write(rows: Sequence[dict[str, Any]], context: Context, *, batch_size: int =
     with tqdm(total=len(items), disable=not progress, unit=" rows", desc="import") as bar:
         later = items
         if workers > 1 and len(items) >= PARALLEL_FROM:
-            first, later = _independent(items)
-            for done in _parallel(_class_batches(first, size), user, dry_run, workers):
-                report.outcomes.extend(done)
-                bar.update(len(done))
+            levels, later = _levels(items)
+            for level in levels:
+                for done in _parallel(_class_batches(level, size), user, dry_run, workers):
+                    report.outcomes.extend(done)
+                    bar.update(len(done))
         for start in range(0, len(later), size):  # in file order, in this process
             batch = later[start:start + size]
             report.outcomes.extend(_write_batch(batch, user, dry_run))
@@ -196,18 +198,30 @@ def _codes_in(value: Any) -> set[str]:
     return {str(code).strip() for code in value or [] if str(code).strip()}
 
 
-def _independent(items: list[Item]) -> tuple[list[Item], list[Item]]:
-    """The rows that may be written in any order, and those that must wait
-    for another row of the file: a row naming, as a related resource code, a
-    code another row of the file brings (written afterwards, in file order)."""
-    brought = {str(row.get("resource_code") or "").strip() for _i, row in items} - {""}
-    first: list[Item] = []
-    later: list[Item] = []
-    for item in items:
-        own = str(item[1].get("resource_code") or "").strip()
-        needs = _codes_in(item[1].get("related_codes")) & brought - {own}
-        (later if needs else first).append(item)
-    return first, later
+def _levels(items: list[Item]) -> tuple[list[list[Item]], list[Item]]:
+    """The rows in levels that may each be written in any order, and the rest.
+
+    A row naming, as a related resource code, a code another row of the file
+    brings must be written after that row: rows naming no such code are the
+    first level, rows naming only codes of the first level the second, and so
+    on. Rows in a cycle of such references (and those depending on them) are
+    the rest, written in file order as one process would."""
+    by_code = {code: index for index, row in items
+               if (code := str(row.get("resource_code") or "").strip())}
+    needs = {index: {by_code[c] for c in _codes_in(row.get("related_codes")) if c in by_code} - {index}
+             for index, row in items}
+    level_of: dict[int, int] = {}
+    pending = list(items)
+    levels: list[list[Item]] = []
+    while pending:
+        level = [item for item in pending if all(n in level_of for n in needs[item[0]])]
+        if not level:
+            break
+        for index, _row in level:
+            level_of[index] = len(levels)
+        levels.append(level)
+        pending = [item for item in pending if item[0] not in level_of]
+    return levels, pending
 
 
 def _class_of(row: dict[str, Any]) -> str:
