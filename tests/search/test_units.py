@@ -133,3 +133,16 @@ def test_a_range_bound_luqum_reads_as_an_operator_is_a_literal():
     # found by the property test: luqum reads the "-0" of [a TO -0] as "NOT 0"
     sql = query.Translator().lucene("name:[人口 TO -0]")
     assert sql.params == ["人口", "-0"]
+
+
+def test_facet_key_filters_test_the_in_row_codes_first():
+    """With facet codes (0008) a filter read row by row rules out most rows
+    on the in-row codes; the exact test on the (out-of-line) keys follows."""
+    one = query.Translator(codes=True).lucene('share_type:"none"')
+    assert one.sql == ("(d.facet_codes @> ARRAY[hashtextextended(%s, 0)] "
+                       "AND d.facets @> ARRAY[%s]::text[])")
+    assert one.params == ["share_type\x1fnone"] * 2
+    many = query.Translator(codes=True).lucene("share_type:(none OR conditional)")
+    assert many.sql.startswith("(d.facet_codes && ARRAY[hashtextextended(%s, 0), ")
+    assert query.Translator().lucene('share_type:"none"').sql == \
+        "d.facets @> ARRAY[%s]::text[]"

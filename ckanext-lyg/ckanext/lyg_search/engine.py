@@ -202,12 +202,13 @@ class PostgresSolr:
     def _filter(self, q: str) -> Sql:
         return Translator().lucene(q)
 
-    def plan(self, q: str, params: dict[str, Any]) -> Plan:
+    def plan(self, q: str, params: dict[str, Any], codes: bool = False) -> Plan:
+        """The query's SQL; ``codes``: the rows have facet codes (0008)."""
         df = params.get("df") or "text"
         if not F.FIELD_NAME.match(df):
             raise QueryError(f"Invalid default field: {df!r}")
         default_and = str(params.get("q.op", "AND")).upper() != "OR"
-        t = Translator(df=df, default_and=default_and)
+        t = Translator(df=df, default_and=default_and, codes=codes)
         q = (q or "").strip() or "*:*"
         def_type = params.get("defType") or "lucene"
         if q in ("*:*", '""', "''"):
@@ -225,7 +226,7 @@ class PostgresSolr:
                 parts.append(frange)
                 continue
             if fq.strip():
-                parts.append(Translator(default_and=default_and).lucene(fq))
+                parts.append(Translator(default_and=default_and, codes=codes).lucene(fq))
         if rank_queries:
             combined = Sql(
                 " || ".join(r.sql for r in rank_queries),
@@ -254,7 +255,8 @@ class PostgresSolr:
         start = _int(params, "start", 0)
         if rows < 0 or start < 0:
             raise QueryError('"rows" and "start" must not be negative')
-        plan = self.plan(q, params)
+        conn = model.Session.connection()
+        plan = self.plan(q, params, codes=summary.codes_column(conn))
         fl = _field_list(params.get("fl"))
         want_facets = str(params.get("facet", "false")).lower() in ("true", "on", "1")
         facet_fields = _as_list(params.get("facet.field")) if want_facets else []
@@ -263,7 +265,6 @@ class PostgresSolr:
         for ff in facet_fields:
             if not F.FIELD_NAME.match(ff):
                 raise QueryError(f"Invalid facet field: {ff!r}")
-        conn = model.Session.connection()
         with cache.prefer_indexes(conn, "@@" in plan.where.sql):
             return self._execute(conn, plan, fl, facet_fields, limit, mincount, rows, start)
 

@@ -190,6 +190,9 @@ class Translator:
     default_and: bool = True
     rank: list[Sql] = field(default_factory=list)
     clauses: int = 0
+    # Whether the rows have ``facet_codes`` (migration 0008): a facet-key
+    # filter then tests the in-row codes before the out-of-line keys.
+    codes: bool = False
 
     # -- entry points ------------------------------------------------------
 
@@ -336,7 +339,12 @@ class Translator:
                     return _overlap(F.ARRAY_COLUMNS[name], "%s::text[]", [values])
                 if name in F.COLUMNS:
                     return Sql(f"{F.COLUMNS[name]} = ANY(%s)", [values])
-                return Sql("d.facets && %s::text[]", [[facet_key(name, v) for v in values]])
+                keys = [facet_key(name, v) for v in values]
+                if self.codes:
+                    codes = ", ".join(["hashtextextended(%s, 0)"] * len(keys))
+                    return Sql(f"(d.facet_codes && ARRAY[{codes}]::bigint[] "
+                               "AND d.facets && %s::text[])", [*keys, keys])
+                return Sql("d.facets && %s::text[]", [keys])
         occurs: list[list[Any]] = []  # [occur, node]
         for conj, child in seq:
             mod = None
@@ -427,7 +435,13 @@ class Translator:
                        [fld, fld, fld, _like_pattern(value)])
         if len(value) <= LONG_VALUE and value and FACET_SEP not in fld:
             # short values are facet keys (``field<US>value``, GIN-indexed)
-            return Sql("d.facets @> ARRAY[%s]::text[]", [facet_key(fld, value)])
+            key = facet_key(fld, value)
+            if self.codes:
+                # the codes first: a filter read row by row (a keyword's hits)
+                # rules out most rows without reading their keys
+                return Sql("(d.facet_codes @> ARRAY[hashtextextended(%s, 0)] "
+                           "AND d.facets @> ARRAY[%s]::text[])", [key, key])
+            return Sql("d.facets @> ARRAY[%s]::text[]", [key])
         return Sql(
             "(d.doc @> %s::jsonb OR d.doc @> %s::jsonb)",
             [json.dumps({fld: value}, ensure_ascii=False),

@@ -96,7 +96,7 @@ def facet_codes(conn: Any, generation: Any, fields: list[str],
     if memo in _codes_at:
         return _codes_at[memo]
     value: tuple[list[int], list[str]] | None = None
-    if wanted and set(wanted) <= counted(conn, generation) and _has_codes(conn):
+    if wanted and set(wanted) <= counted(conn, generation) and codes_column(conn):
         rows = conn.exec_driver_sql(
             f"SELECT DISTINCT f.key, hashtextextended(f.key, 0) FROM {SIG_FACET} f "
             "WHERE split_part(f.key, E'\\x1f', 1) = ANY(%s)", (list(wanted),)).all()
@@ -111,6 +111,18 @@ def facet_codes(conn: Any, generation: Any, fields: list[str],
         _codes_at.clear()  # only the latest generation is asked again
     _codes_at[memo] = value
     return value
+
+
+_codes_column = False
+
+
+def codes_column(conn: Any) -> bool:
+    """Whether the index rows have ``facet_codes`` (migration 0008);
+    remembered once seen (running below 0008 again needs a restart)."""
+    global _codes_column
+    if not _codes_column:
+        _codes_column = _has_codes(conn)
+    return _codes_column
 
 
 def _has_codes(conn: Any) -> bool:
