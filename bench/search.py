@@ -278,9 +278,13 @@ class Bench:
         raw.commit()
         # What autovacuum does soon after a bulk load: statistics, and the rows'
         # hint bits set once, so the first queries measured do not rewrite pages.
-        raw.autocommit = True
-        cur.execute("VACUUM (ANALYZE) lyg_search_doc")
-        cur.execute("ANALYZE")
+        dbapi = raw.dbapi_connection
+        dbapi.autocommit = True
+        vac = dbapi.cursor()
+        vac.execute("VACUUM (ANALYZE) lyg_search_doc")
+        vac.execute("ANALYZE")
+        vac.close()
+        dbapi.autocommit = False
         raw.close()
         self.build_rate = done / t_index
 
