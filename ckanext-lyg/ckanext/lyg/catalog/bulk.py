@@ -88,7 +88,7 @@ from sqlalchemy import orm
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BATCH_SIZE", "CREATED", "UPDATED", "UNCHANGED", "FAILED", "Outcome", "Report", "write"]
+__all__ = ["BATCH_SIZE", "CREATED", "UPDATED", "UNCHANGED", "FAILED", "Outcome", "Report", "create", "write"]
 
 BATCH_SIZE = 200
 # Below this many rows, forking writer processes costs more than it saves.
@@ -353,6 +353,42 @@ def _alone(item: Item, user: str, dry_run: bool) -> Outcome:
 # --- one batch ---------------------------------------------------------------
 
 
+def create(data_dict: dict[str, Any], user: str, ignore_auth: bool = False) -> Outcome:
+    """One new entry written in the caller's transaction, not committed: what
+    ``package_create`` does (schema, rules, auth, save, hooks, index,
+    activity), one ``package_show`` less. A given ``id`` is kept (the harvest
+    import stage names the entry before it is written). Raises
+    ``ValidationError`` with the row's errors and writes nothing then."""
+    user_obj = model.User.get(user)
+    ctx = _context(user, user_obj)
+    if ignore_auth:
+        ctx["ignore_auth"] = True
+    savepoint = model.Session.begin_nested()
+    try:
+        outcome, pkg = _create(0, data_dict, ctx, user_obj, keep_id=True)
+    except tk.NotAuthorized as err:
+        savepoint.rollback()
+        raise tk.ValidationError({"owner_org": [str(err) or tk._("Not authorized")]}) from None
+    except tk.ValidationError:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    _index([(outcome, pkg)], user, user_obj)
+    return outcome
+
+
+def _index(written: list[tuple[Outcome, model.Package]], user: str, user_obj: model.User | None) -> None:
+    """Index the written entries and record their activities (in the transaction)."""
+    model.Session.flush()
+    ctx = _context(user, user_obj)
+    with engine.buffered_writes():  # the batch's index rows in one statement
+        for outcome, pkg in written:
+            both = logic.package_show_default_and_custom_schemas(ctx, pkg.id)
+            logic.index_update_package_dicts(both, defer_commit=True)
+            outcome.resource_code = both[1].get("resource_code")
+            _activity(outcome, pkg, both[1], user_obj)
+
+
 def _batch(items: list[Item], user: str) -> list[Outcome]:
     user_obj = model.User.get(user)
     matched = _match([row for _i, row in items])
@@ -381,14 +417,7 @@ def _batch(items: list[Item], user: str) -> list[Outcome]:
         outcomes.append(outcome)
         if pkg is not None:
             written.append((outcome, pkg))
-    model.Session.flush()
-    ctx = _context(user, user_obj)
-    with engine.buffered_writes():  # the batch's index rows in one statement
-        for outcome, pkg in written:
-            both = logic.package_show_default_and_custom_schemas(ctx, pkg.id)
-            logic.index_update_package_dicts(both, defer_commit=True)
-            outcome.resource_code = both[1].get("resource_code")
-            _activity(outcome, pkg, both[1], user_obj)
+    _index(written, user, user_obj)
     return outcomes
 
 
@@ -457,11 +486,12 @@ def _structure(data_dict: dict[str, Any]) -> None:
     _check_structure(data_dict)
 
 
-def _create(index: int, row: dict[str, Any], ctx: Context,
-            user_obj: model.User | None) -> tuple[Outcome, model.Package]:
+def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User | None,
+            keep_id: bool = False) -> tuple[Outcome, model.Package]:
     """What ``package_create`` does, without committing or indexing."""
     data_dict = dict(row)
-    data_dict.pop("id", None)
+    if not keep_id:
+        data_dict.pop("id", None)
     if not data_dict.get("name"):
         data_dict["name"] = f"lyg-{uuid.uuid4().hex[:12]}"
     if "type" not in data_dict:
