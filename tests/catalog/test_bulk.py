@@ -4,6 +4,7 @@ written again row by row, dry runs."""
 
 from __future__ import annotations
 
+import ckan.plugins.toolkit as tk
 import pytest
 import sqlalchemy as sa
 from ckan import model
@@ -282,3 +283,30 @@ def test_parallel_dry_run_writes_nothing(world, monkeypatch):
     assert [o.action for o in report.outcomes] == [bulk.CREATED] * 4
     assert model.Session.query(model.Package).count() == 0
     assert model.Session.query(model.Tag).filter(model.Tag.name == "新标签").count() == 0
+
+
+def test_create_one_in_the_callers_transaction(world):
+    """``bulk.create`` (the harvest import stage): the entry under the given id,
+    saved, indexed and with its activity in the caller's transaction, which
+    the caller commits or rolls back; a bad row raises and leaves nothing."""
+    import uuid
+
+    org, user = world["org"], world["user"]["name"]
+    given = str(uuid.uuid4())
+    outcome = bulk.create(dict(_row(org, name="harvested"), id=given), user, ignore_auth=True)
+    assert (outcome.action, outcome.id) == (bulk.CREATED, given)
+    model.Session.rollback()
+    assert model.Package.get(given) is None
+    assert call_action("package_search", fq="name:harvested")["count"] == 0
+
+    outcome = bulk.create(dict(_row(org, name="harvested"), id=given), user, ignore_auth=True)
+    model.Session.commit()
+    assert _show("harvested")["id"] == given and _hit("harvested")["id"] == given
+    assert [a["activity_type"] for a in _activities(given)] == ["new package"]
+    assert rules.parse_code(outcome.resource_code) == ("101001", 1)
+
+    with pytest.raises(tk.ValidationError) as err:
+        bulk.create(_row(org, name="harvested-bad", catalog_item="99"), user, ignore_auth=True)
+    assert "catalog_item" in err.value.error_dict
+    model.Session.commit()
+    assert model.Package.get("harvested-bad") is None
