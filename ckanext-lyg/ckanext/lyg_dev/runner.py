@@ -52,6 +52,15 @@ def write_procfile(var: Path, inis: dict[str, Path], ports: tuple[int, int],
     return path
 
 
+def fetch_consumers(env: dict) -> int:
+    """Harvest fetch consumers to start: ``LYG_FETCH_CONSUMERS``, else one per
+    core (at most 4): the import stage is CPU-bound and scales by consumers."""
+    configured = str(env.get("LYG_FETCH_CONSUMERS") or "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def http_status(url: str, timeout: float = 5) -> int:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
@@ -67,6 +76,8 @@ def supervise(var: Path, procfile: Path, env: dict, ports: tuple[int, int],
     """Run honcho until it exits; returns its exit code."""
     root = str(repo_root())
     cmd = [str(venv_bin() / "honcho"), "-f", str(procfile), "-d", root, "start"]
+    if any(line.startswith("fetch:") for line in procfile.read_text().splitlines()):
+        cmd += ["-c", f"fetch={fetch_consumers(env)}"]
     step("starting: " + ", ".join(line.split(":")[0] for line in procfile.read_text().splitlines()))
     stopping = {"flag": False}
     proc = subprocess.Popen(cmd, env=env, cwd=root)
