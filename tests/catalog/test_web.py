@@ -109,6 +109,25 @@ class TestCatalogDownloadAndUpload:
             "dry_run": "1", "file": (path.open("rb"), "c.xlsx")})
         assert "未变 1 条" in res.body
 
+    @pytest.mark.ckan_config("ckanext.lyg.import_page_max_rows", 2)
+    def test_upload_page_refuses_a_file_longer_than_it_can_write(self, app, sysadmin, org, tmp_path):
+        """The page writes in its web worker: a file it could not finish in the
+        worker's time is refused whole, saying how many rows and what to do."""
+        from ckan import model
+        from ckanext.lyg.catalog import exchange
+
+        for n in range(3):
+            create(sysadmin, org, name=f"row-{n}")
+        path = tmp_path / "c.xlsx"
+        exchange.write_xlsx(exchange.packages({"user": sysadmin["name"]}), path)
+        model.Session.query(model.Package).filter(model.Package.name == "row-0").first().title = "改名"
+        model.Session.commit()
+        auth = {"Authorization": factories.APIToken(user=sysadmin["name"])["token"]}
+        res = app.post("/catalog/import", headers=auth, data={"file": (path.open("rb"), "c.xlsx")})
+        assert res.status_code == 200
+        assert "文件共有 3 行，本页面一次最多导入 2 行" in res.body and "ckan lyg catalog import" in res.body
+        assert model.Package.get("row-0").title == "改名"  # nothing written
+
 
 @INTERNAL
 @pytest.mark.usefixtures("clean_db")

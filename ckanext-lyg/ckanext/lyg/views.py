@@ -88,10 +88,18 @@ def upload() -> Any:
             if suffix not in (".xlsx", ".csv", ".json"):
                 tk.h.flash_error(tk._("Use an .xlsx, .csv or .json file"))
             else:
+                # The page writes in its own web worker: a file it could not finish
+                # within the worker's timeout is refused before anything is written.
+                limit = min(tk.config.get("ckanext.lyg.import_page_max_rows"),
+                            tk.config.get("ckanext.lyg.import_max_rows"))
+                too_many = tk._("The file has {count} rows; this page imports at most {limit} at once: "
+                                "split it, or ask the data authority to import it on the server "
+                                "(ckan lyg catalog import)")
                 with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
                     upload_file.save(tmp.name)
                     report = exchange.import_file(tmp.name, _context(),
-                                                  dry_run=bool(request.form.get("dry_run")))
+                                                  dry_run=bool(request.form.get("dry_run")),
+                                                  max_rows=limit, too_many=too_many)
     return tk.render("lyg/catalog_import.html", {"report": report})
 
 

@@ -552,9 +552,12 @@ def apply(rows: list[Row], context: dict[str, Any], report: Report, progress: bo
 
 
 def import_file(path: str | Path, context: dict[str, Any], dry_run: bool = False,
-                progress: bool = False, workers: int = 1) -> Report:
+                progress: bool = False, workers: int = 1, max_rows: int = 0,
+                too_many: str = "") -> Report:
     """Import a workbook, CSV or JSON file (see the module docstring); ``workers``
-    as :func:`apply`."""
+    as :func:`apply`. A file of more than ``max_rows`` rows (default
+    ``ckanext.lyg.import_max_rows``) is refused whole, with ``too_many``
+    (``{count}``, ``{limit}``) or a general message."""
     report = Report(dry_run=dry_run)
     try:
         entries, items = read(path)
@@ -564,8 +567,10 @@ def import_file(path: str | Path, context: dict[str, Any], dry_run: bool = False
     rows = parse(entries, items, report.problems)
     if any(p.row in (0, 1) for p in report.problems):  # missing columns: nothing can be read right
         return report
-    if len(rows) > tk.config.get("ckanext.lyg.import_max_rows"):
-        report.problems.append(Problem(0, "", tk._("Too many rows")))
+    limit = max_rows or tk.config.get("ckanext.lyg.import_max_rows")
+    if len(rows) > limit:
+        message = too_many or tk._("The file has {count} rows; at most {limit} can be imported at once")
+        report.problems.append(Problem(0, "", message.format(count=len(rows), limit=limit)))
         return report
     apply(rows, context, report, progress=progress, workers=workers)
     return report
