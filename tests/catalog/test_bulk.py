@@ -189,6 +189,23 @@ def test_dry_run_writes_nothing(world):
     assert bulk.write([_row(org, name="real")], ctx).outcomes[0].resource_code == "101001/000001"
 
 
+def test_dry_run_finds_codes_the_file_brings(world):
+    """A dry run rolls each batch back: a row naming a code that a row of an
+    earlier batch brings is still judged as the real import would judge it."""
+    org, ctx = world["org"], world["context"]
+    rows = [_row(org, name="brings", resource_code="101001/000007"),
+            _row(org, name="names-it", related_codes=["101001/000007"]),
+            _row(org, name="names-nothing", related_codes=["101001/000099"])]
+    report = bulk.write(rows, ctx, dry_run=True, batch_size=1)
+    assert [o.action for o in report.outcomes] == [bulk.CREATED, bulk.CREATED, bulk.FAILED]
+    assert report.outcomes[2].errors == {
+        "related_codes": ["No entry has the resource code 101001/000099"]}
+    assert model.Session.query(model.Package).count() == 0
+    # the real import agrees
+    real = bulk.write(rows, ctx, batch_size=1)
+    assert [o.action for o in real.outcomes] == [bulk.CREATED, bulk.CREATED, bulk.FAILED]
+
+
 def test_batches_and_names(world):
     """Rows span several batches; a row without a name gets one; a related
     code may name an entry written earlier in the same batch."""

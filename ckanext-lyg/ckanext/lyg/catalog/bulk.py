@@ -65,6 +65,7 @@ afterwards). The report is the same as in one process, in row order.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import json
 import logging
@@ -152,13 +153,25 @@ def write(rows: Sequence[dict[str, Any]], context: Context, *, batch_size: int =
         0: one per core)
     :returns: one :class:`Outcome` per row, in row order
     """
-    from tqdm import tqdm
-
     user = context.get("user") or tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     report = Report(dry_run=dry_run)
     items = list(enumerate(rows))
     size = max(batch_size, 1)
     workers = workers or os.cpu_count() or 1
+    brought = frozenset(str(row.get("resource_code") or "").strip() for row in rows) - {""}
+    token = _FILE_CODES.set(brought if dry_run else frozenset())
+    try:
+        _write(items, report, user, size, dry_run, workers, progress)
+    finally:
+        _FILE_CODES.reset(token)
+    report.outcomes.sort(key=lambda o: o.row)
+    return report
+
+
+def _write(items: list[Item], report: Report, user: str, size: int, dry_run: bool, workers: int,
+           progress: bool) -> None:
+    from tqdm import tqdm
+
     with tqdm(total=len(items), disable=not progress, unit=" rows", desc="import") as bar:
         later = items
         if workers > 1 and len(items) >= PARALLEL_FROM:
@@ -171,8 +184,6 @@ def write(rows: Sequence[dict[str, Any]], context: Context, *, batch_size: int =
             batch = later[start:start + size]
             report.outcomes.extend(_write_batch(batch, user, dry_run))
             bar.update(len(batch))
-    report.outcomes.sort(key=lambda o: o.row)
-    return report
 
 
 def _write_batch(batch: list[Item], user: str, dry_run: bool) -> list[Outcome]:
@@ -421,10 +432,19 @@ def _batch(items: list[Item], user: str) -> list[Outcome]:
     return outcomes
 
 
+# A dry run rolls every batch back, so a row cannot find an entry that another
+# row of the file brings: the codes the file brings count as existing for the
+# related-code check (``lyg_related_codes`` reads them from the context).
+_FILE_CODES: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("lyg_file_codes",
+                                                                           default=frozenset())
+
+
 def _context(user: str, user_obj: model.User | None) -> Context:
     ctx: Context = {"user": user, "model": model, "session": model.Session, "defer_commit": True}
     if user_obj is not None:
         ctx["auth_user_obj"] = user_obj
+    if _FILE_CODES.get():
+        ctx["lyg_file_codes"] = _FILE_CODES.get()  # type: ignore[typeddict-unknown-key]
     return ctx
 
 

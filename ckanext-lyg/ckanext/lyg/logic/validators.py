@@ -124,7 +124,7 @@ def lyg_related_codes(value: Any, context: Context) -> Any:
             continue
         if rules.parse_code(code) is None:
             raise tk.Invalid(tk._("{code} is not a resource code (分类码/顺序码)").format(code=code))
-        if codes.owner(code) is None:
+        if code not in context.get("lyg_file_codes", ()) and codes.owner(code) is None:  # type: ignore[operator]
             raise tk.Invalid(tk._("No entry has the resource code {code}").format(code=code))
         if code not in result:
             result.append(code)
