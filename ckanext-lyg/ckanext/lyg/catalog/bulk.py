@@ -52,9 +52,9 @@ it and rolls every batch back.
 **Workers**: with ``workers`` > 1 and at least ``PARALLEL_FROM`` rows (the
 ``ckan lyg catalog import`` command: ``ckanext.lyg.import_workers``, one per
 core by default), the batches are written by that many forked processes,
-each with its own database connection. Rows are grouped into batches by
-classification (rows of one class land in one batch, in file order), so the
-processes rarely wait for the same class's code sequence. Rows whose related
+each with its own database connection. A process takes all the rows of a
+class (in file order, in batches), so two never wait for the same class's
+code sequence. Rows whose related
 resource codes name other rows of the file are written after those rows (a
 later round; rows in a cycle of such references in file order, in one
 process). The free tags the rows name are created first, so two
@@ -177,7 +177,7 @@ def _write(items: list[Item], report: Report, user: str, size: int, dry_run: boo
         if workers > 1 and len(items) >= PARALLEL_FROM:
             levels, later = _levels(items)
             for level in levels:
-                for done in _parallel(_class_batches(level, size), user, dry_run, workers):
+                for done in _parallel(_class_units(level, size), user, dry_run, workers):
                     report.outcomes.extend(done)
                     bar.update(len(done))
         for start in range(0, len(later), size):  # in file order, in this process
@@ -243,22 +243,28 @@ def _class_of(row: dict[str, Any]) -> str:
     return fields or str(row.get("resource_code") or "").split("/")[0].strip()
 
 
-def _class_batches(items: list[Item], size: int) -> list[list[Item]]:
-    ordered = sorted(items, key=lambda item: (_class_of(item[1]), item[0]))
-    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
+def _class_units(items: list[Item], size: int) -> list[list[list[Item]]]:
+    """The rows of each class, in file order, in batches: one unit of work a
+    class (a process takes a whole class, so two never wait for one class's
+    code sequence), the largest first (the processes end together)."""
+    by_class: dict[str, list[Item]] = {}
+    for item in items:
+        by_class.setdefault(_class_of(item[1]), []).append(item)
+    units = [[rows[i:i + size] for i in range(0, len(rows), size)] for rows in by_class.values()]
+    return sorted(units, key=lambda unit: -sum(len(batch) for batch in unit))
 
 
-def _parallel(batches: list[list[Item]], user: str, dry_run: bool,
+def _parallel(units: list[list[list[Item]]], user: str, dry_run: bool,
               workers: int) -> Iterator[list[Outcome]]:
-    """Write the batches in ``workers`` forked processes; yields each batch's
+    """Write the units in ``workers`` forked processes; yields each unit's
     outcomes as it is done."""
-    rows = [row for batch in batches for _i, row in batch]
+    rows = [row for unit in units for batch in unit for _i, row in batch]
     made = [] if dry_run else _make_tags(rows)
     model.Session.commit()
     model.Session.remove()
     try:
-        with mp.get_context("fork").Pool(min(workers, len(batches)), initializer=_worker_init) as pool:
-            yield from pool.imap_unordered(_write_batch_args, [(b, user, dry_run) for b in batches])
+        with mp.get_context("fork").Pool(min(workers, len(units)), initializer=_worker_init) as pool:
+            yield from pool.imap_unordered(_write_unit, [(unit, user, dry_run) for unit in units])
     finally:
         _drop_unused_tags(made)
 
@@ -269,8 +275,9 @@ def _worker_init() -> None:
     model.meta.engine.dispose(close=False)
 
 
-def _write_batch_args(args: tuple[list[Item], str, bool]) -> list[Outcome]:
-    outcomes = _write_batch(*args)
+def _write_unit(args: tuple[list[list[Item]], str, bool]) -> list[Outcome]:
+    unit, user, dry_run = args
+    outcomes = [outcome for batch in unit for outcome in _write_batch(batch, user, dry_run)]
     for outcome in outcomes:  # plain data across the process boundary
         outcome.errors = json.loads(json.dumps(outcome.errors, default=str))
     return outcomes
