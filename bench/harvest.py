@@ -158,13 +158,6 @@ def prepare(ini: str, records: int) -> None:
     )
 
 
-def _consumer_init() -> None:
-    from ckan import model
-
-    model.Session.remove()
-    model.meta.engine.dispose(close=False)
-
-
 def _fetch(args: tuple[str, list[str]]) -> int:
     """What fetch_callback does for each queue message."""
     from ckan import model
@@ -201,7 +194,9 @@ def run(source: dict, user: str, consumers: int = 1) -> tuple[float, dict[str, i
     model.Session.remove()
     if consumers > 1:  # fetch consumers: forked processes, each its share of the queue
         model.meta.engine.dispose()
-        with multiprocessing.get_context("fork").Pool(consumers, initializer=_consumer_init) as pool:
+        from ckanext.lyg_search.rebuild import fork_init
+
+        with multiprocessing.get_context("fork").Pool(consumers, initializer=fork_init) as pool:
             peaks = pool.map(_fetch, [(source["source_type"], ids[i::consumers]) for i in range(consumers)])
         CONSUMER_PEAK_MB[0] = max(CONSUMER_PEAK_MB[0], *peaks)
     else:

@@ -62,8 +62,10 @@ def _chunks(ids: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield ids[i:i + size]
 
 
-def _worker_init() -> None:
-    # A forked worker must not share the parent's database connections.
+def fork_init() -> None:
+    """Initializer of a forked worker process (re-indexing, the catalog import,
+    the harvest benchmark's consumers): it must not share the parent's
+    database connections."""
     model.Session.remove()
     model.meta.engine.dispose(close=False)
 
@@ -84,7 +86,7 @@ def index_ids(ids: Sequence[str], force: bool = False, quiet: bool = False,
             model.Session.commit()
             model.Session.remove()
             ctx = mp.get_context("fork")
-            with ctx.Pool(processes, initializer=_worker_init) as pool:
+            with ctx.Pool(processes, initializer=fork_init) as pool:
                 for d, f in pool.imap_unordered(index_batch_args,
                                                 [(c, force) for c in _chunks(ids, BATCH)]):
                     done, failed = done + d, failed + f

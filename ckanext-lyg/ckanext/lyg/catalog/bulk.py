@@ -84,7 +84,8 @@ from ckan.lib import search
 from ckan.lib.dictization import model_save
 from ckan.types import Context
 from ckanext.lyg.catalog import codes
-from ckanext.lyg_search import engine
+from ckanext.lyg.logic.validators import CLASS_KEYS
+from ckanext.lyg_search import engine, rebuild
 from sqlalchemy import orm
 
 log = logging.getLogger(__name__)
@@ -238,8 +239,7 @@ def _levels(items: list[Item]) -> tuple[list[list[Item]], list[Item]]:
 def _class_of(row: dict[str, Any]) -> str:
     """The row's classification (its resource code's 分类码 when it has no
     classification fields): the batches' grouping key."""
-    fields = "".join(str(row.get(k) or "").strip()
-                     for k in ("catalog_class", "catalog_item", "catalog_sub", "catalog_detail"))
+    fields = "".join(str(row.get(k) or "").strip() for k in CLASS_KEYS)
     return fields or str(row.get("resource_code") or "").split("/")[0].strip()
 
 
@@ -263,16 +263,10 @@ def _parallel(units: list[list[list[Item]]], user: str, dry_run: bool,
     model.Session.commit()
     model.Session.remove()
     try:
-        with mp.get_context("fork").Pool(min(workers, len(units)), initializer=_worker_init) as pool:
+        with mp.get_context("fork").Pool(min(workers, len(units)), initializer=rebuild.fork_init) as pool:
             yield from pool.imap_unordered(_write_unit, [(unit, user, dry_run) for unit in units])
     finally:
         _drop_unused_tags(made)
-
-
-def _worker_init() -> None:
-    # A forked process must not share the parent's database connections.
-    model.Session.remove()
-    model.meta.engine.dispose(close=False)
 
 
 def _write_unit(args: tuple[list[list[Item]], str, bool]) -> list[Outcome]:
