@@ -7,10 +7,11 @@ from __future__ import annotations
 import ckan.plugins.toolkit as tk
 import pytest
 import sqlalchemy as sa
-from ckan import model
+from ckan import logic, model
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 from ckanext.lyg.catalog import bulk, rules
+from ckanext.lyg_search import dictize
 
 from .conftest import entry
 
@@ -92,6 +93,10 @@ def test_same_end_state_as_package_create(world):
     stored = bulk_acts[0]["data"]["package"]
     assert _without(stored) == _without(action_acts[0]["data"]["package"])
     assert stored["resource_code"] == bulk_pkg["resource_code"]
+    # the batch read of indexing gives CKAN's dicts for the catalog schema too
+    ids = [by_action["id"], bulk_pkg["id"]]
+    assert dictize.show_many({"ignore_auth": True}, ids) == {
+        i: logic.package_show_default_and_custom_schemas({"ignore_auth": True}, i) for i in ids}
 
 
 def test_unchanged_rows_write_nothing(world):

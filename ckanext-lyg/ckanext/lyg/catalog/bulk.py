@@ -85,7 +85,7 @@ from ckan.lib.dictization import model_save
 from ckan.types import Context
 from ckanext.lyg.catalog import codes
 from ckanext.lyg.logic.validators import CLASS_KEYS
-from ckanext.lyg_search import engine, rebuild
+from ckanext.lyg_search import dictize, engine, rebuild
 from sqlalchemy import orm
 
 log = logging.getLogger(__name__)
@@ -393,9 +393,10 @@ def _index(written: list[tuple[Outcome, model.Package]], user: str, user_obj: mo
     """Index the written entries and record their activities (in the transaction)."""
     model.Session.flush()
     ctx = _context(user, user_obj)
+    shown = dictize.show_many(ctx, [pkg.id for _outcome, pkg in written])  # read together
     with engine.buffered_writes():  # the batch's index rows in one statement
         for outcome, pkg in written:
-            both = logic.package_show_default_and_custom_schemas(ctx, pkg.id)
+            both = shown[pkg.id]
             logic.index_update_package_dicts(both, defer_commit=True)
             outcome.resource_code = both[1].get("resource_code")
             _activity(outcome, pkg, both[1], user_obj)
