@@ -34,6 +34,12 @@ from .query import QueryError, Sql, Translator, _join
 log = logging.getLogger(__name__)
 
 DEFAULT_ROWS = 10
+# From this ``start`` on, a page is cut from the query's whole order, read once
+# a generation (for result sets of at most DEEP_MAX rows).
+DEEP_FROM = 1000
+DEEP_MAX = 500_000
+# Fields a hit has without reading its stored document.
+_OWN_COLUMNS = {"id", "index_id", "permission_labels", "score"}
 MAX_FACET_LIMIT = 10000
 SORT_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s+(asc|desc)\s*$", re.I)
 
@@ -305,6 +311,8 @@ class PostgresSolr:
                 facets["facet_fields"][ff] = list(values)
         docs: list[dict[str, Any]] = []
         if rows and count > start:
+            if page_ids is None and start >= DEEP_FROM and count <= DEEP_MAX:
+                page_ids = self._deep_page_ids(conn, plan, key, rows, start)
             if page_ids is None:
                 page_ids = self._page_ids(conn, plan, rows, start)
             docs = self._fetch(conn, plan, page_ids, fl)
@@ -312,6 +320,20 @@ class PostgresSolr:
                 # the index changed under a cached count: count again
                 count = self._one_pass(conn, plan, [], limit, mincount, 0, 0)[0]
         return Results(docs, count, facets)
+
+    def _deep_page_ids(self, conn: Any, plan: Plan, key: tuple, rows: int,
+                       start: int) -> list[str]:
+        """A page far down the results (clients walking the whole index with
+        ``start``/``rows``: ``search-index list-orphans``, another portal's
+        harvester): every skipped row would be read again for each page, so
+        the whole order is read once and kept for the index generation, and
+        the pages are cut from it."""
+        order_key = ("order", plan.sort, *key)
+        ordered = cache.get(order_key)
+        if ordered is None:
+            ordered = tuple(self._page_ids(conn, plan, DEEP_MAX, 0))
+            cache.put(order_key, ordered)
+        return list(ordered[start:start + rows])
 
     def _page_ids(self, conn: Any, plan: Plan, rows: int, start: int) -> list[str]:
         """The page, straight from the table (an index on the sort key serves
@@ -415,8 +437,9 @@ class PostgresSolr:
             return []
         want_data = "data_dict" in fl or "*" in fl
         want_validated = "validated_data_dict" in fl or "*" in fl
+        want_doc = not set(fl) <= _OWN_COLUMNS  # the stored document is out of line
         select = [
-            "d.index_id", "d.id", "d.doc", "d.permission_labels",
+            "d.index_id", "d.id", "d.doc" if want_doc else "NULL", "d.permission_labels",
             "d.data_dict" if want_data else "NULL",
             "d.validated_data_dict" if want_validated else "NULL",
             f"({plan.score.sql})",
@@ -426,7 +449,7 @@ class PostgresSolr:
         found = {}
         for row in conn.exec_driver_sql(sql, tuple([*plan.score.params, list(ids)])):
             index_id, id_, doc, labels, data, validated, score = row
-            full = dict(doc)
+            full = dict(doc or {})
             full.update(index_id=index_id, id=id_, permission_labels=list(labels),
                         score=float(score or 0))
             if data is not None:
