@@ -1,6 +1,6 @@
-"""Pages far down a result (``start`` ≥ ``engine.DEEP_FROM``) are cut from the
-query's whole order, read once an index generation; ``fl=id`` pages do not
-read the stored documents."""
+"""Pages walked far down a result (``start`` ≥ ``engine.DEEP_FROM``) are cut
+from the query's whole order, read once and kept per index generation; ``fl=id``
+pages do not read the stored documents."""
 
 from __future__ import annotations
 
@@ -43,13 +43,13 @@ def test_a_write_ends_the_remembered_order(datasets, monkeypatch):
     cache.clear()
     before, _ = _walk(sort="name asc")
     assert before == [f"ds-{i:02d}" for i in range(9)]
-    orders = [k for k in cache._entries if k[0] == "order"]
-    assert len(orders) == 1  # the pages came from one remembered order
+    assert len(cache._orders) == 1  # the pages came from one kept order
+    assert len(next(iter(cache._orders.values()))[1]) == 9  # the whole order, read once
     factories.Dataset(name="ds-00a", owner_org=datasets[0]["owner_org"])
     after, count = _walk(sort="name asc")
     assert count == 10
     assert after == ["ds-00", "ds-00a", *[f"ds-{i:02d}" for i in range(1, 9)]]
-    assert len([k for k in cache._entries if k[0] == "order"]) == 2  # a new generation's
+    assert len(cache._orders) == 2  # a new generation's
 
 
 def test_id_pages_without_documents(datasets, monkeypatch):

@@ -26,8 +26,12 @@ SEQUENCE = "lyg_search_generation"
 MAX_ENTRIES = 512
 MAX_AGE = 300.0
 
+# The orders kept for deep paging (``engine._deep_page_ids``) are large: few.
+ORDERS_KEPT = 8
+
 _lock = threading.Lock()
 _entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
+_orders: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
 
 
 def generation(conn: Any) -> tuple[int, int]:
@@ -61,30 +65,47 @@ def prefer_indexes(conn: Any, on: bool):
         conn.exec_driver_sql("SELECT set_config('enable_seqscan', 'on', true)")
 
 
-def get(key: tuple) -> Any | None:
+def _get(store: OrderedDict, key: tuple) -> Any | None:
     with _lock:
-        hit = _entries.get(key)
+        hit = store.get(key)
         if hit is None:
             return None
         stamp, value = hit
         if time.monotonic() - stamp > MAX_AGE:
-            del _entries[key]
+            del store[key]
             return None
-        _entries.move_to_end(key)
+        store.move_to_end(key)
         return value
 
 
-def put(key: tuple, value: Any) -> None:
+def _put(store: OrderedDict, key: tuple, value: Any, size: int) -> None:
     with _lock:
-        _entries[key] = (time.monotonic(), value)
-        _entries.move_to_end(key)
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        store[key] = (time.monotonic(), value)
+        store.move_to_end(key)
+        while len(store) > size:
+            store.popitem(last=False)
+
+
+def get(key: tuple) -> Any | None:
+    return _get(_entries, key)
+
+
+def put(key: tuple, value: Any) -> None:
+    _put(_entries, key, value, MAX_ENTRIES)
+
+
+def get_order(key: tuple) -> Any | None:
+    return _get(_orders, key)
+
+
+def put_order(key: tuple, value: Any) -> None:
+    _put(_orders, key, value, ORDERS_KEPT)
 
 
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _orders.clear()
 
 
 def advance(dbapi_connection: Any) -> None:

@@ -34,10 +34,10 @@ from .query import QueryError, Sql, Translator, _join
 log = logging.getLogger(__name__)
 
 DEFAULT_ROWS = 10
-# From this ``start`` on, a page is cut from the query's whole order, read once
-# a generation (for result sets of at most DEEP_MAX rows).
+# From this ``start`` on, pages walked one after another are cut from the
+# query's whole order, read once and kept per generation (at most DEEP_MAX ids).
 DEEP_FROM = 1000
-DEEP_MAX = 500_000
+DEEP_MAX = 200_000
 # Fields a hit has without reading its stored document.
 _OWN_COLUMNS = {"id", "index_id", "permission_labels", "score"}
 MAX_FACET_LIMIT = 10000
@@ -311,8 +311,8 @@ class PostgresSolr:
                 facets["facet_fields"][ff] = list(values)
         docs: list[dict[str, Any]] = []
         if rows and count > start:
-            if page_ids is None and start >= DEEP_FROM and count <= DEEP_MAX:
-                page_ids = self._deep_page_ids(conn, plan, key, rows, start)
+            if page_ids is None and start >= DEEP_FROM:
+                page_ids = self._deep_page_ids(conn, plan, key, rows, start, count)
             if page_ids is None:
                 page_ids = self._page_ids(conn, plan, rows, start)
             docs = self._fetch(conn, plan, page_ids, fl)
@@ -321,19 +321,29 @@ class PostgresSolr:
                 count = self._one_pass(conn, plan, [], limit, mincount, 0, 0)[0]
         return Results(docs, count, facets)
 
-    def _deep_page_ids(self, conn: Any, plan: Plan, key: tuple, rows: int,
-                       start: int) -> list[str]:
-        """A page far down the results (clients walking the whole index with
-        ``start``/``rows``: ``search-index list-orphans``, another portal's
-        harvester): every skipped row would be read again for each page, so
-        the whole order is read once and kept for the index generation, and
-        the pages are cut from it."""
-        order_key = ("order", plan.sort, *key)
-        ordered = cache.get(order_key)
-        if ordered is None:
-            ordered = tuple(self._page_ids(conn, plan, DEEP_MAX, 0))
-            cache.put(order_key, ordered)
-        return list(ordered[start:start + rows])
+    def _deep_page_ids(self, conn: Any, plan: Plan, key: tuple, rows: int, start: int,
+                       count: int) -> list[str] | None:
+        """A page far down the results, or None to read it directly.
+
+        A client walking the whole result with ``start``/``rows``
+        (``search-index list-orphans``, another portal's harvester) would make
+        each page read every row before it again. The first deep page of a
+        query is read directly; at the second, the whole order is read (at
+        most ``DEEP_MAX`` ids) and kept for the index generation (for
+        ``cache.ORDERS_KEPT`` queries), and the pages are cut from it."""
+        order_key = (plan.sort, *key)
+        known = cache.get_order(order_key)
+        end = min(start + rows, count)
+        if known is None:
+            cache.put_order(order_key, ())  # seen once: the next deep page reads ahead
+            return None
+        if len(known) < end:
+            whole = min(count, DEEP_MAX)
+            if whole < end:
+                return None
+            known = tuple(self._page_ids(conn, plan, whole, 0))
+            cache.put_order(order_key, known)
+        return list(known[start:start + rows])
 
     def _page_ids(self, conn: Any, plan: Plan, rows: int, start: int) -> list[str]:
         """The page, straight from the table (an index on the sort key serves
