@@ -81,3 +81,15 @@ def test_names_and_unknown_ids(varied):
     ours = dictize.show_many({"ignore_auth": True}, ["full", "no-such-dataset"])
     assert list(ours) == ["full"]
     assert ours["full"] == _ckan(["full"])["full"]
+
+
+def test_indexing_skips_only_the_name_query():
+    from ckan.logic.schema import default_show_package_schema
+    from ckan.logic.validators import package_name_validator
+
+    schema = default_show_package_schema()
+    read = dictize._without_name_query(schema)
+    assert package_name_validator in schema["name"]
+    assert read["name"] == [v for v in schema["name"] if v is not package_name_validator]
+    assert {k: v for k, v in read.items() if k != "name"} == {
+        k: v for k, v in schema.items() if k != "name"}

@@ -175,11 +175,12 @@ def _without_name_query(schema: dict[str, Any]) -> dict[str, Any]:
     the same without it, one query a dataset and schema less."""
     from ckan.logic.validators import package_name_validator
 
-    ours = {package_name_validator, tk.get_validator("package_name_validator")}
+    if tk.get_validator("package_name_validator") is not package_name_validator:
+        return schema  # a plugin's own: it may do more
     name = schema.get("name")
-    if not isinstance(name, list) or not any(v in ours for v in name):
+    if not isinstance(name, list) or package_name_validator not in name:
         return schema
-    return dict(schema, name=[v for v in name if v not in ours])
+    return dict(schema, name=[v for v in name if v is not package_name_validator])
 
 
 def show_many(parent_context: Context, ids: Sequence[str]) -> dict[str, Both]:
