@@ -210,6 +210,8 @@ def show_many(parent_context: Context, ids: Sequence[str]) -> dict[str, Both]:
         with_default, _errors = lib_plugins.plugin_validate(
             object(), context, pkg_dictized, default_read, "package_show")
         package_plugin = lib_plugins.lookup_package_plugin(pkg_dictized["type"])
+        # built for every dataset, as CKAN does: validating with a custom
+        # schema may change it (a shared one gave the next dataset other values)
         custom_schema = package_plugin.show_package_schema()
         if custom_schema == default_schema:
             with_custom = with_default
