@@ -183,7 +183,17 @@ def _without_name_query(schema: dict[str, Any]) -> dict[str, Any]:
     return dict(schema, name=[v for v in name if v is not package_name_validator])
 
 
-def show_many(parent_context: Context, ids: Sequence[str]) -> dict[str, Both]:
+class Shown(dict[str, Both]):
+    """:func:`show_many`'s answer. It holds the datasets it read
+    (``packages``), so that while it is in use they stay in the session's
+    identity map, which keeps objects only while something refers to them:
+    the ``model.Package.get`` that CKAN's ``index_package`` makes for every
+    dataset then finds it there instead of asking the database again."""
+
+    packages: list[model.Package]
+
+
+def show_many(parent_context: Context, ids: Sequence[str]) -> Shown:
     """``logic.package_show_default_and_custom_schemas(parent_context, id)``
     for every id (dataset ids; names are looked up one by one), keyed by the
     id given. Ids of no dataset are left out."""
@@ -193,12 +203,13 @@ def show_many(parent_context: Context, ids: Sequence[str]) -> dict[str, Both]:
         pkg = model.Package.get(name)
         if pkg is not None:
             pkgs[name] = pkg
+    out = Shown()
+    out.packages = list({pkg.id: pkg for pkg in pkgs.values()}.values())
     if not pkgs:
-        return {}
-    batch = _Batch(list({pkg.id: pkg for pkg in pkgs.values()}.values()))
+        return out
+    batch = _Batch(out.packages)
     default_schema = default_show_package_schema()
     default_read = _without_name_query(default_schema)
-    out: dict[str, Both] = {}
     for key in ids:
         pkg = pkgs.get(key)
         if pkg is None:

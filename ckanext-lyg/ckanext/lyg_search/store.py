@@ -49,11 +49,16 @@ ROW_TEMPLATE = (
 )
 _INSERT = (f"INSERT INTO {TABLE} ({', '.join(_ROW_COLUMNS)}, tsv_title, tsv_head, tsv, bbox, "
            "indexed_at) VALUES ")
+_UPDATED = (*_ROW_COLUMNS[1:], "tsv_title", "tsv_head", "tsv")
+# A row is rewritten only when something in it changes: re-indexing an
+# unchanged dataset (most of a ``search-index rebuild``) then writes no new
+# row version, no index entries and no count changes. ``box = box`` compares
+# areas, so the box is compared as text (exact: shortest round-trip floats).
 _ON_CONFLICT = (
     " ON CONFLICT (index_id) DO UPDATE SET "
-    + ", ".join(f"{c} = EXCLUDED.{c}"
-                for c in (*_ROW_COLUMNS[1:], "tsv_title", "tsv_head", "tsv", "bbox",
-                          "indexed_at"))
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_UPDATED, "bbox", "indexed_at"))
+    + f" WHERE ({', '.join(f'{TABLE}.{c}' for c in _UPDATED)}, {TABLE}.bbox::text)"
+    + f" IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in _UPDATED)}, EXCLUDED.bbox::text)"
 )
 UPSERT_SQL = _INSERT + ROW_TEMPLATE + _ON_CONFLICT
 # Many rows in one statement (the count triggers then run once for them all).
