@@ -80,7 +80,8 @@ def export_catalog(path: str, fmt: str | None, organization: str, query: str, fq
 @click.option("--dry-run", is_flag=True, help="Check every row and report; change nothing.")
 @click.option("--user", default="", help="Import as this user (default: the site user).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def import_catalog(path: str, dry_run: bool, user: str, quiet: bool) -> None:
+@click.pass_context
+def import_catalog(ctx: click.Context, path: str, dry_run: bool, user: str, quiet: bool) -> None:
     """Import a workbook, CSV or JSON file: valid rows are applied, the others reported.
 
     Rows are matched to entries by 信息资源代码, so importing the same file
@@ -90,8 +91,11 @@ def import_catalog(path: str, dry_run: bool, user: str, quiet: bool) -> None:
     from ckanext.lyg.catalog import exchange
 
     context = {"user": user} if user else _site_context()
-    report = exchange.import_file(path, context, dry_run=dry_run, progress=not quiet,
-                                  workers=tk.config.get("ckanext.lyg.import_workers"))
+    # In a request context (as CKAN's own commands that write run): the
+    # writer then lets auth checks find the importing user without a query.
+    with ctx.meta["flask_app"].test_request_context():
+        report = exchange.import_file(path, context, dry_run=dry_run, progress=not quiet,
+                                      workers=tk.config.get("ckanext.lyg.import_workers"))
     for problem in report.problems:
         click.echo(str(problem))
     click.secho(report.summary(), fg="yellow" if report.problems else "green")

@@ -393,8 +393,10 @@ def _index(written: list[tuple[Outcome, model.Package]], user: str, user_obj: mo
     """Index the written entries and record their activities (in the transaction)."""
     model.Session.flush()
     ctx = _context(user, user_obj)
-    shown = dictize.show_many(ctx, [pkg.id for _outcome, pkg in written])  # read together
-    with engine.buffered_writes():  # the batch's index rows in one statement
+    ids = [pkg.id for _outcome, pkg in written]
+    shown = dictize.show_many(ctx, ids)  # read together
+    # the batch's index rows in one statement; harvest objects asked for once
+    with engine.buffered_writes(), rebuild.harvest_objects_known(ids):
         for outcome, pkg in written:
             both = shown[pkg.id]
             logic.index_update_package_dicts(both, defer_commit=True)
