@@ -332,3 +332,27 @@ def test_create_one_in_the_callers_transaction(world):
     assert "catalog_item" in err.value.error_dict
     model.Session.commit()
     assert model.Package.get("harvested-bad") is None
+
+
+def test_a_batch_finds_its_tags_and_department_once(world):
+    org, ctx = world["org"], world["context"]
+    call_action("package_create", context=dict(ctx), name="first", **_row(org))  # the tags exist
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(model.meta.engine, "before_cursor_execute", record)
+    try:
+        report = bulk.write([_row(org, title=f"条目{n}") for n in range(4)], ctx)
+    finally:
+        sa.event.remove(model.meta.engine, "before_cursor_execute", record)
+    assert report.created == 4
+    # no look-up of a tag by name, nor of a new entry's department memberships, per row
+    assert not [s for s in statements if s.startswith("SELECT tag.id") and "tag.name = " in s]
+    assert not [s for s in statements if "member.capacity = " in s and "FROM member" in s]
+    for outcome in report.outcomes:
+        pkg = model.Package.get(outcome.id)
+        assert {t.name for t in pkg.get_tags()} == {"人口", "户籍"}
+        assert (org["name"], "organization") in _memberships(outcome.id)
+    assert model.Session.query(model.Tag).filter(model.Tag.name.in_(["人口", "户籍"])).count() == 2

@@ -21,7 +21,9 @@ with the dataset plugin's own schema (the scheming schema, its validators and
 the catalog rules of the after-validator ``lyg_catalog_entry``, which also
 assigns the resource code). It is saved with CKAN's
 ``model_save.package_dict_save``, then gets what the actions do after saving:
-``package_owner_org_update``, every ``IPackageController.create/edit`` and
+``package_owner_org_update`` (for a new entry, which has no membership to
+retire, its one effect is made directly: the department membership), every
+``IPackageController.create/edit`` and
 ``after_dataset_create/update`` (the classification groups are synced
 there), default resource views. What is not per row: rows are written in
 batches of ``batch_size``, one transaction each; the batch is indexed (the
@@ -377,7 +379,7 @@ def create(data_dict: dict[str, Any], user: str, ignore_auth: bool = False) -> O
         ctx["ignore_auth"] = True
     savepoint = model.Session.begin_nested()
     try:
-        outcome, pkg = _create(0, data_dict, ctx, user_obj, keep_id=True)
+        outcome, pkg = _create(0, data_dict, ctx, user_obj, _Held([data_dict]), keep_id=True)
     except tk.NotAuthorized as err:
         savepoint.rollback()
         raise tk.ValidationError({"owner_org": [str(err) or tk._("Not authorized")]}) from None
@@ -404,10 +406,38 @@ def _index(written: list[tuple[Outcome, model.Package]], user: str, user_obj: mo
             _activity(outcome, pkg, both[1], user_obj)
 
 
+class _Held:
+    """The tags and departments a batch's rows name, read in two queries and
+    held for the batch. The session's identity map keeps an object only while
+    something refers to it; held, they are found there: a tag dict given its
+    ``id`` is saved by ``table_dict_save`` without a query by name, and the
+    department of a new entry is at hand for its membership."""
+
+    def __init__(self, rows: Sequence[dict[str, Any]]) -> None:
+        names = set().union(*(_free_tag_names(row) for row in rows)) if rows else set()
+        self.tags: dict[str, model.Tag] = {}
+        if names:
+            self.tags = {tag.name: tag for tag in model.Session.query(model.Tag).filter(
+                model.Tag.name.in_(names), model.Tag.vocabulary_id.is_(None))}
+        refs = {str(row["owner_org"]) for row in rows if row.get("owner_org")}
+        self.orgs: list[model.Group] = []
+        if refs:
+            self.orgs = model.Session.query(model.Group).filter(
+                model.Group.id.in_(refs) | model.Group.name.in_(refs)).all()
+
+    def name_tags(self, data: dict[str, Any]) -> None:
+        """Give the validated free tags that exist their ids."""
+        for tag in data.get("tags") or []:
+            held = self.tags.get(tag.get("name")) if not tag.get("vocabulary_id") else None
+            if held is not None and not tag.get("id"):
+                tag["id"] = held.id
+
+
 def _batch(items: list[Item], user: str) -> list[Outcome]:
     user_obj = model.User.get(user)
     matched = _match([row for _i, row in items])
     stored = _stored(matched)
+    held = _Held([row for _i, row in items])
     outcomes: list[Outcome] = []
     written: list[tuple[Outcome, model.Package]] = []
     for index, row in items:
@@ -416,9 +446,9 @@ def _batch(items: list[Item], user: str) -> list[Outcome]:
         savepoint = model.Session.begin_nested()
         try:
             if existing is None:
-                outcome, pkg = _create(index, row, ctx, user_obj)
+                outcome, pkg = _create(index, row, ctx, user_obj, held)
             else:
-                outcome, pkg = _update(index, row, existing, stored[existing.id], ctx, user_obj)
+                outcome, pkg = _update(index, row, existing, stored[existing.id], ctx, user_obj, held)
         except tk.ValidationError as err:
             savepoint.rollback()
             outcomes.append(Outcome(index, FAILED, errors=err.error_dict))
@@ -510,7 +540,7 @@ def _structure(data_dict: dict[str, Any]) -> None:
     _check_structure(data_dict)
 
 
-def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User | None,
+def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User | None, held: _Held,
             keep_id: bool = False) -> tuple[Outcome, model.Package]:
     """What ``package_create`` does, without committing or indexing."""
     data_dict = dict(row)
@@ -537,6 +567,7 @@ def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User 
     if user_obj is not None:
         data["creator_user_id"] = user_obj.id
         include_plugin_data = bool(user_obj.sysadmin and data.get("plugin_data"))
+    held.name_tags(data)
     pkg, _change = model_save.package_dict_save(data, ctx, include_plugin_data)
     model.Session.flush()
     data["id"] = pkg.id
@@ -544,7 +575,7 @@ def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User 
         resource["id"] = pkg.resources[n].id
     if not data.get("metadata_modified"):
         pkg.metadata_modified = dt.datetime.utcnow()
-    _owner_org(ctx, pkg)
+    _new_owner_org(pkg)
     for item in p.PluginImplementations(p.IPackageController):
         item.create(pkg)
         item.after_dataset_create(ctx, data)
@@ -556,7 +587,7 @@ def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User 
 
 
 def _update(index: int, row: dict[str, Any], pkg: model.Package, stored: dict[str, Any], ctx: Context,
-            user_obj: model.User | None) -> tuple[Outcome, model.Package | None]:
+            user_obj: model.User | None, held: _Held) -> tuple[Outcome, model.Package | None]:
     """What ``package_patch`` does, without committing or indexing; nothing at
     all when the validated row equals the stored entry."""
     if same_as_stored(row, stored):  # nothing the row gives differs: nothing to validate or write
@@ -578,6 +609,7 @@ def _update(index: int, row: dict[str, Any], pkg: model.Package, stored: dict[st
     include_plugin_data = bool(user_obj is not None and user_obj.sysadmin and data.get("plugin_data"))
     if not differs(data, pkg, include_plugin_data):
         return Outcome(index, UNCHANGED, pkg.id, (pkg.extras or {}).get("resource_code")), None
+    held.name_tags(data)
     pkg, change = model_save.package_dict_save(data, ctx, include_plugin_data)
     if not change:
         return Outcome(index, UNCHANGED, pkg.id, (pkg.extras or {}).get("resource_code")), None
@@ -590,6 +622,21 @@ def _update(index: int, row: dict[str, Any], pkg: model.Package, stored: dict[st
         item.after_dataset_update(ctx, data)
     model.Session.flush()
     return Outcome(index, UPDATED, pkg.id, data.get("resource_code")), pkg
+
+
+def _new_owner_org(pkg: model.Package) -> None:
+    """What ``package_owner_org_update`` does for a dataset created in this
+    transaction, which has no membership yet to look up or retire: the
+    department's membership (its department is held by the batch, so it is
+    found without a query)."""
+    if not pkg.owner_org:
+        return
+    org = model.Session.get(model.Group, pkg.owner_org) or model.Group.get(pkg.owner_org)
+    if org is None or not org.is_organization:
+        raise tk.ObjectNotFound(tk._("Organization was not found."))
+    pkg.owner_org = org.id
+    model.Session.add(model.Member(table_id=pkg.id, table_name="package", group=org,
+                                   capacity="organization", group_id=org.id, state="active"))
 
 
 def _owner_org(ctx: Context, pkg: model.Package) -> None:

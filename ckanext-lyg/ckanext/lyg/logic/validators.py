@@ -197,8 +197,17 @@ def _old(data: FlattenDataDict, context: Context) -> model.Package | None:
     return pkg
 
 
+def _department(ref: str) -> model.Group | None:
+    """The department ``owner_org`` names (by now its id): from the session
+    when it holds it (the bulk writer holds a batch's departments), else
+    looked up."""
+    if not ref:
+        return None
+    return model.Session.get(model.Group, ref) or model.Group.get(ref)
+
+
 def _provider_code(data: FlattenDataDict, errors: FlattenErrorDict) -> None:
-    org = model.Group.get(_get(data, "owner_org")) if _get(data, "owner_org") else None
+    org = _department(_get(data, "owner_org"))
     org_code = (org.extras or {}).get("provider_code", "") if org is not None else ""
     if org_code and uscc.is_valid(org_code):
         _set(data, "provider_code", uscc.validate(org_code))
