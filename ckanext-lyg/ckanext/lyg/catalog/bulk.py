@@ -568,14 +568,17 @@ def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User 
         data["creator_user_id"] = user_obj.id
         include_plugin_data = bool(user_obj.sysadmin and data.get("plugin_data"))
     held.name_tags(data)
-    pkg, _change = model_save.package_dict_save(data, ctx, include_plugin_data)
+    pkg, change = model_save.package_dict_save(data, ctx, include_plugin_data)
     model.Session.flush()
     data["id"] = pkg.id
     for n, resource in enumerate(data.get("resources") or []):
         resource["id"] = pkg.resources[n].id
     if not data.get("metadata_modified"):
         pkg.metadata_modified = dt.datetime.utcnow()
-    _new_owner_org(pkg)
+    if change == "create":
+        _new_owner_org(pkg)
+    else:  # a given id named a stored (deleted) dataset: it may have memberships
+        _owner_org(ctx, pkg)
     for item in p.PluginImplementations(p.IPackageController):
         item.create(pkg)
         item.after_dataset_create(ctx, data)
