@@ -36,7 +36,7 @@ def test_upgrade_from_the_first_schema_keeps_and_completes_existing_rows(cli):
     assert model.Session.execute(sa.text("SELECT count(*) FROM lyg_search_doc")).scalar() == 1
     model.Session.remove()
     run(cli, "db", "upgrade", "-p", "lyg_search")
-    assert {"terms", "tsv_head", "tsv_title", "facets"} <= columns()
+    assert {"terms", "tsv_head", "tsv_title", "facets", "doc_no"} <= columns()
     # 0007: no index on permission labels (every user's labels include "public")
     indexes = model.Session.execute(sa.text(
         "SELECT indexname FROM pg_indexes WHERE tablename = 'lyg_search_doc'")).scalars().all()

@@ -243,7 +243,7 @@ def expected_facets(results: list[dict]) -> dict[str, dict[str, int]]:
     return {f: dict(c) for f, c in out.items()}
 
 
-def test_facets_of_hits_counted_as_codes_equal_the_hits(site):
+def test_facets_of_hits_counted_as_codes_equal_the_hits(site, ckan_config, monkeypatch):
     """A keyword's facets on counted fields are counted as codes (migration
     0008), other fields' (res_url) from the text keys, in the same request;
     both equal the numbers counted from the hits themselves, for every user,
@@ -251,6 +251,8 @@ def test_facets_of_hits_counted_as_codes_equal_the_hits(site):
     from ckanext.lyg_search import cache
 
     counted_fields = ["organization", "tags", "res_format", "license_id", "groups"]
+    # (in memory when the process holds them: see test_facet_memory.py)
+    monkeypatch.setitem(ckan_config, "ckanext.lyg_search.facet_memory", False)
 
     def check():
         hits = 0

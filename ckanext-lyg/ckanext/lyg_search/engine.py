@@ -27,7 +27,7 @@ from ckan import model
 from ckan.lib.search.common import SearchError, SearchQueryError
 from sqlalchemy.exc import DBAPIError
 
-from . import cache, spatial, store, summary
+from . import cache, facet_memory, spatial, store, summary
 from . import fields as F
 from .query import QueryError, Sql, Translator, _join
 
@@ -355,9 +355,13 @@ class PostgresSolr:
         return [r[0] for r in conn.exec_driver_sql(sql, tuple(params))]
 
     def _one_pass(self, conn: Any, plan: Plan, fields: list[str], limit: int, mincount: int,
-                  rows: int, start: int, generation: Any = None,
+                  rows: int, start: int, generation: Any = None, in_memory: bool = True,
                   ) -> tuple[int, dict[str, list[Any]], list[str]]:
-        """Hit count, facets and the page's ids in one pass over the hits."""
+        """Hit count, facets and the page's ids in one pass over the hits.
+
+        The counted fields' facets are counted in memory (:mod:`.facet_memory`)
+        from the hits' row numbers when this process holds the current
+        generation's values, else over the hits' facet codes in SQL."""
         where = plan.where
         if not fields and not rows:
             count = conn.exec_driver_sql(
@@ -375,13 +379,18 @@ class PostgresSolr:
             coded_fields = [ff for ff in keyed if ff in have]
             coded = summary.facet_codes(conn, generation, coded_fields) if coded_fields else None
         text_fields = keyed if coded is None else [ff for ff in keyed if ff not in coded_fields]
+        memory = None
+        if coded is not None and in_memory and facet_memory.enabled():
+            memory = facet_memory.columns(generation, coded_fields)
         # Only what the count, the page's order and the facets read.
         order, oparams = plan.order("h.", Sql("h.score"))
         read = set(re.findall(r"\bh\.([a-z_]+)", " ".join(order)))
         read |= {F.COLUMNS.get(f, F.ARRAY_COLUMNS.get(f, "d.facets"))[2:] for f in fields}
         if not text_fields:
             read.discard("facets")
-        if coded is not None:
+        if memory is not None:
+            read.add("doc_no")
+        elif coded is not None:
             read.add("facet_codes")
         read -= {"index_id", "score"}
         hits_cols = ["d.index_id", f"({plan.score.sql}) AS score",
@@ -410,7 +419,11 @@ class PostgresSolr:
             params.append(mincount)
             if limit >= 0:
                 params.append(min(limit, MAX_FACET_LIMIT))
-        if coded is not None:
+        if memory is not None:
+            # the hits' row numbers, for counting the counted fields in memory
+            parts.append(f"SELECT {facet_memory.HITS} AS i, "
+                         "array_to_string(array_agg(h.doc_no), ',') AS v, NULL AS c FROM hits h")
+        elif coded is not None:
             # the counted fields in one pass over the hits' facet codes
             codes, keys = coded
             counted = ("SELECT m.k, n.c FROM (SELECT u.code, count(*) AS c FROM "
@@ -433,13 +446,20 @@ class PostgresSolr:
                f"WHERE {where.sql}) " + " UNION ALL ".join(parts))
         out: dict[str, list[Any]] = {ff: [] for ff in fields}
         page: list[str] = []
-        rows = []
+        counted = []
+        hits = None
         for i, v, c in conn.exec_driver_sql(sql, tuple(params)):
             if i == -2:
                 page.append(v)
+            elif i == facet_memory.HITS:
+                hits = facet_memory.row_numbers(v)
             else:
-                rows.append((i, v, c))
-        count = summary.read_rows(rows, fields, out) or 0
+                counted.append((i, v, c))
+        count = summary.read_rows(counted, fields, out) or 0
+        if memory is not None and not memory.count(hits, coded_fields, limit, mincount, out):
+            # a hit newer than this process's values: count in SQL
+            return self._one_pass(conn, plan, fields, limit, mincount, rows, start,
+                                  generation, in_memory=False)
         return count, out, page
 
     def _fetch(self, conn: Any, plan: Plan, ids: list[str], fl: list[str]) -> list[dict]:
