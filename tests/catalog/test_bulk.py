@@ -351,8 +351,37 @@ def test_a_batch_finds_its_tags_and_department_once(world):
     # no look-up of a tag by name, nor of a new entry's department memberships, per row
     assert not [s for s in statements if s.startswith("SELECT tag.id") and "tag.name = " in s]
     assert not [s for s in statements if "member.capacity = " in s and "FROM member" in s]
+    # nor of the classification group, nor, at commit, of the entry of each
+    # new membership (CKAN's modification notices, which no plugin here hears),
+    # nor a second write of the entry for its modification time
+    assert not [s for s in statements if 'FROM "group" WHERE "group".name = ' in s]
+    assert not [s for s in statements if s.startswith("SELECT package.id")
+                and s.endswith("WHERE package.id = %(id_1)s")]
+    assert not [s for s in statements if s.startswith("UPDATE package SET metadata_modified")]
     for outcome in report.outcomes:
         pkg = model.Package.get(outcome.id)
         assert {t.name for t in pkg.get_tags()} == {"人口", "户籍"}
-        assert (org["name"], "organization") in _memberships(outcome.id)
+        assert pkg.metadata_modified is not None
+        assert {(org["name"], "organization"), ("population", "public")} <= _memberships(outcome.id)
     assert model.Session.query(model.Tag).filter(model.Tag.name.in_(["人口", "户籍"])).count() == 2
+
+
+def test_units_keep_a_class_together_and_fill_their_batches():
+    """Rows of one class are in one unit (one process); small classes share
+    units, so that batches are full; a unit's rows are in file order."""
+    classes = ["101001"] * 7 + ["103001"] * 2 + ["104001", "105001", "106001"] + ["201001"] * 3
+    items = [(i, {"resource_code": f"{code}/{i + 1:06d}"}) for i, code in enumerate(classes)]
+    units = bulk._class_units(items, 4, 2)
+    assert len(units) == 4  # 16 rows, 4 a batch: 4 units (at least 2, one per worker)
+    seen = [index for unit in units for batch in unit for index, _row in batch]
+    assert sorted(seen) == list(range(len(items)))
+    for unit in units:
+        rows = [index for batch in unit for index, _row in batch]
+        assert rows == sorted(rows)
+        assert all(len(batch) <= 4 for batch in unit)
+    unit_of = {classes[index]: n for n, unit in enumerate(units) for batch in unit for index, _r in batch}
+    for n, unit in enumerate(units):
+        assert all(unit_of[classes[index]] == n for batch in unit for index, _r in batch)
+    assert sum(len(batch) for batch in units[0]) == 7  # the largest first
+    # one class, or fewer rows than workers: never an empty unit
+    assert [len(u) for u in bulk._class_units(items[:3], 4, 2)] == [1]

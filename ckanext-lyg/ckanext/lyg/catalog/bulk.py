@@ -85,7 +85,7 @@ from ckan.lib import plugins as lib_plugins
 from ckan.lib import search
 from ckan.lib.dictization import model_save
 from ckan.types import Context
-from ckanext.lyg.catalog import codes
+from ckanext.lyg.catalog import codes, groups
 from ckanext.lyg.logic.validators import CLASS_KEYS
 from ckanext.lyg_search import dictize, engine, rebuild
 from sqlalchemy import orm
@@ -179,10 +179,10 @@ def _write(items: list[Item], report: Report, user: str, size: int, dry_run: boo
         later = items
         if workers > 1 and len(items) >= PARALLEL_FROM:
             levels, later = _levels(items)
-            for level in levels:
-                for done in _parallel(_class_units(level, size), user, dry_run, workers):
-                    report.outcomes.extend(done)
-                    bar.update(len(done))
+            units = [_class_units(level, size, workers) for level in levels]
+            for done in _parallel(units, user, dry_run, workers):
+                report.outcomes.extend(done)
+                bar.update(len(done))
         for start in range(0, len(later), size):  # in file order, in this process
             batch = later[start:start + size]
             report.outcomes.extend(_write_batch(batch, user, dry_run))
@@ -245,28 +245,39 @@ def _class_of(row: dict[str, Any]) -> str:
     return fields or str(row.get("resource_code") or "").split("/")[0].strip()
 
 
-def _class_units(items: list[Item], size: int) -> list[list[list[Item]]]:
-    """The rows of each class, in file order, in batches: one unit of work a
-    class (a process takes a whole class, so two never wait for one class's
-    code sequence), the largest first (the processes end together)."""
+def _class_units(items: list[Item], size: int, workers: int) -> list[list[list[Item]]]:
+    """The rows in units of work, each a list of batches: all the rows of a
+    class are in one unit (a process takes a whole unit, so two never wait
+    for one class's code sequence). Small classes share a unit, so that a
+    batch holds up to ``size`` rows however small the classes are: the
+    classes, largest first, each go to the unit with the fewest rows, of
+    ``max(workers, rows / size)`` units. A unit's rows are in file order; the
+    largest units come first (the processes end together)."""
     by_class: dict[str, list[Item]] = {}
     for item in items:
         by_class.setdefault(_class_of(item[1]), []).append(item)
-    units = [[rows[i:i + size] for i in range(0, len(rows), size)] for rows in by_class.values()]
-    return sorted(units, key=lambda unit: -sum(len(batch) for batch in unit))
+    count = max(1, min(len(by_class), max(workers, -(-len(items) // size))))
+    units: list[list[Item]] = [[] for _ in range(count)]
+    for rows in sorted(by_class.values(), key=len, reverse=True):
+        min(units, key=len).extend(rows)
+    batched = [[rows[i:i + size] for i in range(0, len(rows), size)]
+               for rows in (sorted(unit) for unit in units) if rows]
+    return sorted(batched, key=lambda unit: -sum(len(batch) for batch in unit))
 
 
-def _parallel(units: list[list[list[Item]]], user: str, dry_run: bool,
+def _parallel(levels: list[list[list[list[Item]]]], user: str, dry_run: bool,
               workers: int) -> Iterator[list[Outcome]]:
-    """Write the units in ``workers`` forked processes; yields each unit's
-    outcomes as it is done."""
-    rows = [row for unit in units for batch in unit for _i, row in batch]
+    """Write the levels' units in ``workers`` forked processes (one pool for
+    every level; a level starts when the one before it is done); yields each
+    unit's outcomes as it is done."""
+    rows = [row for units in levels for unit in units for batch in unit for _i, row in batch]
     made = [] if dry_run else _make_tags(rows)
     model.Session.commit()
     model.Session.remove()
     try:
-        with mp.get_context("fork").Pool(min(workers, len(units)), initializer=rebuild.fork_init) as pool:
-            yield from pool.imap_unordered(_write_unit, [(unit, user, dry_run) for unit in units])
+        with mp.get_context("fork").Pool(workers, initializer=rebuild.fork_init) as pool:
+            for units in levels:
+                yield from pool.imap_unordered(_write_unit, [(unit, user, dry_run) for unit in units])
     finally:
         _drop_unused_tags(made)
 
@@ -347,8 +358,26 @@ def _acting_as(user_obj: model.User | None) -> Iterator[None]:
 def _end(dry_run: bool) -> None:
     if dry_run:
         model.Session.rollback()
-    else:
-        model.repo.commit()
+        return
+    _skip_unobserved_notifications()
+    model.repo.commit()
+
+
+def _skip_unobserved_notifications() -> None:
+    """Before a transaction or a row's savepoint commits, CKAN's
+    ``DomainObjectModificationExtension`` asks every new or changed object
+    for its related datasets (a query for each membership: about two a row)
+    to tell the plugins implementing ``IDomainObjectModification`` and
+    ``IResourceUrlChange``. With no such plugin loaded (none of CKAN 2.12's
+    own is, nor any of this site's), the answers go nowhere: the objects it
+    collected (``session._object_cache``, see ``ckan.model.meta``) are let go
+    after a flush instead."""
+    if (any(True for _ in p.PluginImplementations(p.IDomainObjectModification))
+            or any(True for _ in p.PluginImplementations(p.IResourceUrlChange))):
+        return
+    model.Session.flush()
+    if hasattr(model.Session(), "_object_cache"):
+        del model.Session()._object_cache
 
 
 def _alone(item: Item, user: str, dry_run: bool) -> Outcome:
@@ -386,6 +415,7 @@ def create(data_dict: dict[str, Any], user: str, ignore_auth: bool = False) -> O
     except tk.ValidationError:
         savepoint.rollback()
         raise
+    _skip_unobserved_notifications()
     savepoint.commit()
     _index([(outcome, pkg)], user, user_obj)
     return outcome
@@ -440,6 +470,16 @@ def _batch(items: list[Item], user: str) -> list[Outcome]:
     held = _Held([row for _i, row in items])
     outcomes: list[Outcome] = []
     written: list[tuple[Outcome, model.Package]] = []
+    with groups.held():
+        _rows(items, user, user_obj, matched, stored, held, outcomes, written)
+    _index(written, user, user_obj)
+    return outcomes
+
+
+def _rows(items: list[Item], user: str, user_obj: model.User | None,
+          matched: dict[str, model.Package], stored: dict[str, dict[str, Any]], held: _Held,
+          outcomes: list[Outcome], written: list[tuple[Outcome, model.Package]]) -> None:
+    """Write the batch's rows, each in a savepoint (a failing row leaves nothing)."""
     for index, row in items:
         ctx = _context(user, user_obj)
         existing = matched.get(_key(row))
@@ -458,12 +498,11 @@ def _batch(items: list[Item], user: str) -> list[Outcome]:
             message = str(err) or tk._("Not authorized")
             outcomes.append(Outcome(index, FAILED, errors={"owner_org": [message]}))
             continue
+        _skip_unobserved_notifications()
         savepoint.commit()
         outcomes.append(outcome)
         if pkg is not None:
             written.append((outcome, pkg))
-    _index(written, user, user_obj)
-    return outcomes
 
 
 # A dry run rolls every batch back, so a row cannot find an entry that another
@@ -568,13 +607,15 @@ def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User 
         data["creator_user_id"] = user_obj.id
         include_plugin_data = bool(user_obj.sysadmin and data.get("plugin_data"))
     held.name_tags(data)
+    modified = dt.datetime.utcnow() if not data.get("metadata_modified") else None
     pkg, change = model_save.package_dict_save(data, ctx, include_plugin_data)
+    if modified is not None:
+        # (package_create sets it after the insert: here it goes in the insert)
+        pkg.metadata_modified = modified
     model.Session.flush()
     data["id"] = pkg.id
     for n, resource in enumerate(data.get("resources") or []):
         resource["id"] = pkg.resources[n].id
-    if not data.get("metadata_modified"):
-        pkg.metadata_modified = dt.datetime.utcnow()
     if change == "create":
         _new_owner_org(pkg)
     else:  # a given id named a stored (deleted) dataset: it may have memberships
@@ -585,7 +626,7 @@ def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User 
     if data.get("resources"):
         tk.get_action("package_create_default_resource_views")(
             logic.fresh_context(ctx, ignore_auth=True), {"package": data})
-    model.Session.flush()
+    # the rest is written when the caller's savepoint commits (a flush)
     return Outcome(index, CREATED, pkg.id, data.get("resource_code")), pkg
 
 

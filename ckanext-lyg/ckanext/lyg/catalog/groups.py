@@ -10,7 +10,10 @@ it was put in by hand (cross-listing) stay.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 from ckan import model
@@ -41,6 +44,33 @@ def basic_groups() -> set[str]:
     return {item["group"] for item in reference.catalog_items("1")}
 
 
+# The classification groups, read once for a bulk write's transaction (see ``held``).
+_HELD: contextvars.ContextVar[dict[str, model.Group] | None] = contextvars.ContextVar(
+    "lyg_classification_groups", default=None)
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Within the block (one transaction of the catalog's bulk writer), the
+    classification groups are read in one query, not one for each entry, and
+    a membership :func:`sync` adds is written with the rest of the entry
+    (the writer's savepoint for the row flushes it), not flushed by itself."""
+    names = {item["group"] for cls in ("1", "2") for item in reference.catalog_items(cls)
+             if item.get("group")}
+    found = {group.name: group for group in
+             model.Session.query(model.Group).filter(model.Group.name.in_(names))}
+    token = _HELD.set(found)
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+
+
+def _group(name: str) -> model.Group | None:
+    found = _HELD.get()
+    return found.get(name) if found is not None else model.Group.by_name(name)
+
+
 def sync(package_id: str, entry: dict[str, Any], previous: tuple[str, str] | None = None) -> bool:
     """Put the entry in its classification group (and out of the stale ones).
 
@@ -67,7 +97,7 @@ def sync(package_id: str, entry: dict[str, Any], previous: tuple[str, str] | Non
     if wanted:
         member = memberships.get(wanted)
         if member is None:
-            group = model.Group.by_name(wanted)
+            group = _group(wanted)
             if group is not None and group.state == "active" and not group.is_organization:
                 model.Session.add(model.Member(group=group, table_id=package_id, table_name="package",
                                                capacity="public", state="active"))  # fmt: skip
@@ -75,6 +105,6 @@ def sync(package_id: str, entry: dict[str, Any], previous: tuple[str, str] | Non
         elif member.state != "active":
             member.state = "active"
             changed = True
-    if changed:
+    if changed and _HELD.get() is None:
         model.Session.flush()
     return changed
