@@ -251,12 +251,14 @@ def _class_units(items: list[Item], size: int, workers: int) -> list[list[list[I
     for one class's code sequence). Small classes share a unit, so that a
     batch holds up to ``size`` rows however small the classes are: the
     classes, largest first, each go to the unit with the fewest rows, of
-    ``max(workers, rows / size)`` units. A unit's rows are in file order; the
+    ``rows / size`` units rounded up to a multiple of ``workers`` (as many
+    classes at most). A unit's rows are in file order; the
     largest units come first (the processes end together)."""
     by_class: dict[str, list[Item]] = {}
     for item in items:
         by_class.setdefault(_class_of(item[1]), []).append(item)
-    count = max(1, min(len(by_class), max(workers, -(-len(items) // size))))
+    batches = -(-len(items) // size)
+    count = max(1, min(len(by_class), workers * -(-batches // workers)))  # a multiple of workers
     units: list[list[Item]] = [[] for _ in range(count)]
     for rows in sorted(by_class.values(), key=len, reverse=True):
         min(units, key=len).extend(rows)
