@@ -159,3 +159,21 @@ def test_a_row_keeps_its_number_when_indexed_again(site):  # noqa: F811
     assert number() == before
     assert model.Session.execute(sa.text(
         "SELECT count(DISTINCT doc_no) = count(*) FROM lyg_search_doc")).scalar()
+
+
+def _reading_in_child() -> bool:
+    return facet_memory._loading
+
+
+def test_a_forked_process_may_start_its_own_read():
+    """A process forked while a read runs (a rebuild's or an import's
+    workers) does not wait for a thread it does not have."""
+    import multiprocessing
+
+    facet_memory._loading = True
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            assert pool.apply(_reading_in_child) is False
+        assert facet_memory._loading is True
+    finally:
+        facet_memory._loading = False

@@ -19,6 +19,7 @@ counted in SQL as before. Nothing stale is ever counted.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable
@@ -113,6 +114,17 @@ def _start_reading() -> None:
         _thread.start()
 
 
+def _after_fork_in_child() -> None:
+    """A process forked while a read ran (a rebuild's or an import's
+    workers) has no reading thread: it may start its own."""
+    global _loading, _thread, _lock
+    _lock = threading.Lock()
+    _loading, _thread = False, None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def wait() -> None:
     """Wait for a read in progress to end (tests, benchmarks)."""
     thread = _thread
@@ -145,7 +157,7 @@ def read(conn: Any) -> Columns | None:
     global _current
     from . import summary
 
-    if not summary.codes_column(conn):
+    if not summary.codes_column(conn) or not _numbered(conn):
         return None
     # Every table at once, or none: a reader that waited for a lock while
     # holding another could deadlock with a writer (``TRUNCATE``, a migration).
@@ -181,6 +193,20 @@ def read(conn: Any) -> Columns | None:
     loaded = Columns(generation, frozenset(fields), doc_nos, starts, values, keys, field_keys)
     _current = loaded
     return loaded
+
+
+_numbered_seen = False
+
+
+def _numbered(conn: Any) -> bool:
+    """Whether the index rows have ``doc_no`` (migration 0009); remembered
+    once seen."""
+    global _numbered_seen
+    if not _numbered_seen:
+        _numbered_seen = bool(conn.exec_driver_sql(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+            "AND attname = 'doc_no' AND NOT attisdropped)", ("lyg_search_doc",)).scalar())
+    return _numbered_seen
 
 
 def row_numbers(text: str | None) -> np.ndarray:
