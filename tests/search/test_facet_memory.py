@@ -177,3 +177,23 @@ def test_a_forked_process_may_start_its_own_read():
         assert facet_memory._loading is True
     finally:
         facet_memory._loading = False
+
+
+def test_reads_wait_longer_after_a_long_read(site):  # noqa: F811
+    """A read waits RELOAD_INTERVAL after the last one started, or READ_SHARE
+    times the last read's duration when that is longer (a large index)."""
+    import time
+
+    generation = cache.generation(model.Session.connection())
+    model.Session.rollback()
+    facet_memory._last_start = time.monotonic() - 2 * facet_memory.RELOAD_INTERVAL
+    facet_memory._last_duration = facet_memory.RELOAD_INTERVAL  # a read that took 10 s
+    assert facet_memory.reload_interval() == facet_memory.READ_SHARE * facet_memory.RELOAD_INTERVAL
+    assert facet_memory.columns(generation, FIELDS) is None
+    assert not facet_memory._loading and facet_memory._current is None  # not started
+    facet_memory._last_duration = 0.0
+    assert facet_memory.reload_interval() == facet_memory.RELOAD_INTERVAL
+    assert facet_memory.columns(generation, FIELDS) is None  # starts one
+    facet_memory.wait()
+    assert facet_memory.columns(generation, FIELDS) is not None
+    assert 0 < facet_memory._last_duration < facet_memory.RELOAD_INTERVAL

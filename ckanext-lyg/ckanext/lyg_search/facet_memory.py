@@ -11,7 +11,9 @@ one ``numpy.bincount``.
 
 The arrays belong to one index generation (:mod:`.cache`): a write anywhere
 makes them unusable until they are read again. They are read in a thread
-of their own, at most once per ``RELOAD_INTERVAL`` seconds, and while they
+of their own, at most once per ``RELOAD_INTERVAL`` seconds (or per
+``READ_SHARE`` times the last read's duration, if longer: reading never
+takes more than a twentieth of a process's time), and while they
 are being read — or when a hit is missing from them — the facets are
 counted in SQL as before. Nothing stale is ever counted.
 """
@@ -35,6 +37,7 @@ from .query import FACET_SEP
 log = logging.getLogger(__name__)
 
 RELOAD_INTERVAL = 10.0
+READ_SHARE = 20  # a read waits at least this many times the last one's duration
 HITS = -4  # the result row that carries the hits' row numbers (engine._one_pass)
 MAX_FACET_LIMIT = 10000
 
@@ -84,6 +87,7 @@ _lock = threading.Lock()
 _current: Columns | None = None
 _loading = False
 _last_start = float("-inf")
+_last_duration = 0.0
 _thread: threading.Thread | None = None
 
 
@@ -106,12 +110,18 @@ def columns(generation: Any, fields: Iterable[str]) -> Columns | None:
 def _start_reading() -> None:
     global _loading, _last_start, _thread
     with _lock:
-        if _loading or time.monotonic() - _last_start < RELOAD_INTERVAL:
+        if _loading or time.monotonic() - _last_start < reload_interval():
             return
         _loading, _last_start = True, time.monotonic()
         _thread = threading.Thread(target=_read_in_background, name="lyg-facet-memory",
                                    daemon=True)
         _thread.start()
+
+
+def reload_interval() -> float:
+    """Seconds between two reads: RELOAD_INTERVAL, or READ_SHARE times the
+    last read's duration when that is longer (a large index)."""
+    return max(RELOAD_INTERVAL, READ_SHARE * _last_duration)
 
 
 def _after_fork_in_child() -> None:
@@ -133,9 +143,10 @@ def wait() -> None:
 
 
 def _read_in_background() -> None:
-    global _loading
+    global _loading, _last_duration
     from ckan import model
 
+    started = time.monotonic()
     try:
         engine = model.meta.engine.execution_options(isolation_level="REPEATABLE READ")
         with engine.connect() as conn:  # one snapshot: the generation and the values agree
@@ -148,6 +159,7 @@ def _read_in_background() -> None:
     finally:
         with _lock:
             _loading = False
+            _last_duration = time.monotonic() - started
 
 
 def read(conn: Any) -> Columns | None:
@@ -222,7 +234,8 @@ def _ints(text: str | None) -> np.ndarray:
 
 def forget() -> None:
     """Drop the arrays (tests; a database reset)."""
-    global _current, _last_start
+    global _current, _last_start, _last_duration
     with _lock:
         _current = None
         _last_start = float("-inf")
+        _last_duration = 0.0
