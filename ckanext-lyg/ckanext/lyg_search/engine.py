@@ -452,7 +452,7 @@ class PostgresSolr:
             if i == -2:
                 page.append(v)
             elif i == facet_memory.HITS:
-                hits = facet_memory.row_numbers(v)
+                hits = facet_memory.numbers(v)
             else:
                 counted.append((i, v, c))
         count = summary.read_rows(counted, fields, out) or 0

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.exc import DBAPIError
 
-from . import cache
+from . import cache, summary
 from .query import FACET_SEP
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 RELOAD_INTERVAL = 10.0
 READ_SHARE = 20  # a read waits at least this many times the last one's duration
 HITS = -4  # the result row that carries the hits' row numbers (engine._one_pass)
-MAX_FACET_LIMIT = 10000
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ class Columns:
         offsets = np.repeat(begin - (np.cumsum(lengths) - lengths), lengths)
         taken = self.values[offsets + np.arange(total, dtype=np.int64)]
         counts = np.bincount(taken, minlength=len(self.keys))
-        cut = min(limit, MAX_FACET_LIMIT) if limit >= 0 else None
+        cut = min(limit, summary.MAX_FACET_LIMIT) if limit >= 0 else None
         for field in fields:
             ids = self.field_keys.get(field, np.empty(0, dtype=np.int64))
             n = counts[ids]
@@ -164,29 +163,21 @@ def _read_in_background() -> None:
 
 def read(conn: Any) -> Columns | None:
     """Read the arrays over ``conn`` (a SQLAlchemy connection, in one
-    snapshot) and make them current; None when there is nothing to count
-    (no counted fields, or two keys share a code)."""
+    snapshot) and make them current; None when the SQL path counts with
+    codes neither (see :func:`.summary.facet_codes`)."""
     global _current
-    from . import summary
-
-    if not summary.codes_column(conn) or not _numbered(conn):
+    if not summary.has_column(conn, "doc_no"):
         return None
     # Every table at once, or none: a reader that waited for a lock while
     # holding another could deadlock with a writer (``TRUNCATE``, a migration).
     conn.exec_driver_sql(f"LOCK TABLE lyg_search_doc, {summary.SIG_FACET}, {summary.COUNTED} "
                          "IN ACCESS SHARE MODE NOWAIT")
     generation = cache.generation(conn)
-    fields = summary.counted(conn)
-    if not fields:
+    fields = sorted(summary.counted(conn, generation))
+    coded = summary.facet_codes(conn, generation, fields) if fields else None
+    if coded is None:
         return None
-    rows = conn.exec_driver_sql(
-        f"SELECT k.key, hashtextextended(k.key, 0) FROM (SELECT DISTINCT f.key FROM "
-        f"{summary.SIG_FACET} f WHERE split_part(f.key, E'\\x1f', 1) = ANY(%s)) k ORDER BY k.key",
-        (sorted(fields),)).all()
-    keys = [r[0] for r in rows]
-    codes = [int(r[1]) for r in rows]
-    if len(set(codes)) < len(codes):
-        return None
+    codes, keys = coded
     doc_text, pair_docs, pair_keys = conn.exec_driver_sql(
         "WITH m AS (SELECT * FROM unnest(%s::bigint[]) WITH ORDINALITY AS m(code, i)), "
         "p AS (SELECT d.doc_no, m.i - 1 AS i FROM lyg_search_doc d "
@@ -195,9 +186,9 @@ def read(conn: Any) -> Columns | None:
         "string_agg(p.doc_no::text, ',' ORDER BY p.doc_no), "
         "string_agg(p.i::text, ',' ORDER BY p.doc_no) FROM p",
         (codes,)).one()
-    doc_nos = _ints(doc_text)
-    owners = _ints(pair_docs)
-    values = _ints(pair_keys).astype(np.int32)
+    doc_nos = numbers(doc_text)
+    owners = numbers(pair_docs)
+    values = numbers(pair_keys).astype(np.int32)
     starts = np.searchsorted(owners, doc_nos, side="left")
     starts = np.append(starts, len(owners)).astype(np.int64)
     field_of = np.array([k.partition(FACET_SEP)[0] for k in keys], dtype=object)
@@ -207,26 +198,8 @@ def read(conn: Any) -> Columns | None:
     return loaded
 
 
-_numbered_seen = False
-
-
-def _numbered(conn: Any) -> bool:
-    """Whether the index rows have ``doc_no`` (migration 0009); remembered
-    once seen."""
-    global _numbered_seen
-    if not _numbered_seen:
-        _numbered_seen = bool(conn.exec_driver_sql(
-            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) "
-            "AND attname = 'doc_no' AND NOT attisdropped)", ("lyg_search_doc",)).scalar())
-    return _numbered_seen
-
-
-def row_numbers(text: str | None) -> np.ndarray:
-    """The hits' row numbers as the one-pass query returns them (``1,5,9``)."""
-    return _ints(text)
-
-
-def _ints(text: str | None) -> np.ndarray:
+def numbers(text: str | None) -> np.ndarray:
+    """Row or key numbers as the database gives them: ``1,5,9``."""
     if not text:
         return np.empty(0, dtype=np.int64)
     return np.fromstring(text, dtype=np.int64, sep=",")

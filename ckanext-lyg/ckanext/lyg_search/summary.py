@@ -90,7 +90,8 @@ def facet_codes(conn: Any, generation: Any, fields: list[str],
     counted ``fields`` hold, for counting the hits' facets as codes; None
     when a field is not counted (its keys are not all listed), the column is
     missing, the fields hold more than ``MAX_CODED_KEYS`` values, or two of
-    these keys share a code. Read once per index generation and fields."""
+    these keys share a code. The keys come in the database's order (the
+    tie-break of equal counts). Read once per index generation and fields."""
     wanted = tuple(sorted(set(fields)))
     memo = (generation, wanted)
     if memo in _codes_at:
@@ -98,8 +99,9 @@ def facet_codes(conn: Any, generation: Any, fields: list[str],
     value: tuple[list[int], list[str]] | None = None
     if wanted and set(wanted) <= counted(conn, generation) and codes_column(conn):
         rows = conn.exec_driver_sql(
-            f"SELECT DISTINCT f.key, hashtextextended(f.key, 0) FROM {SIG_FACET} f "
-            "WHERE split_part(f.key, E'\\x1f', 1) = ANY(%s)", (list(wanted),)).all()
+            f"SELECT f.key, hashtextextended(f.key, 0) FROM (SELECT DISTINCT key FROM {SIG_FACET} "
+            "WHERE split_part(key, E'\\x1f', 1) = ANY(%s)) f ORDER BY f.key",
+            (list(wanted),)).all()
         codes = [int(r[1]) for r in rows]
         # (the lists go with every query: beyond MAX_CODED_KEYS, the text keys are read)
         if len(set(codes)) < len(codes):
@@ -113,22 +115,23 @@ def facet_codes(conn: Any, generation: Any, fields: list[str],
     return value
 
 
-_codes_column = False
+_columns_seen: set[str] = set()
+
+
+def has_column(conn: Any, name: str) -> bool:
+    """Whether the index rows have the column ``name`` (added by a later
+    migration); remembered once seen (running below that migration again
+    needs a restart)."""
+    if name not in _columns_seen and conn.exec_driver_sql(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+            "AND attname = %s AND NOT attisdropped)", ("lyg_search_doc", name)).scalar():
+        _columns_seen.add(name)
+    return name in _columns_seen
 
 
 def codes_column(conn: Any) -> bool:
-    """Whether the index rows have ``facet_codes`` (migration 0008);
-    remembered once seen (running below 0008 again needs a restart)."""
-    global _codes_column
-    if not _codes_column:
-        _codes_column = _has_codes(conn)
-    return _codes_column
-
-
-def _has_codes(conn: Any) -> bool:
-    return bool(conn.exec_driver_sql(
-        "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) "
-        "AND attname = 'facet_codes' AND NOT attisdropped)", ("lyg_search_doc",)).scalar())
+    """Whether the index rows have ``facet_codes`` (migration 0008)."""
+    return has_column(conn, "facet_codes")
 
 
 def can_answer(conn: Any, where: Sql, facet_fields: list[str], generation: Any = None) -> bool:
