@@ -334,7 +334,7 @@ def test_create_one_in_the_callers_transaction(world):
     assert model.Package.get("harvested-bad") is None
 
 
-def test_a_batch_finds_its_tags_and_department_once(world):
+def test_a_batch_finds_its_tags_and_department_once(world, app):
     org, ctx = world["org"], world["context"]
     call_action("package_create", context=dict(ctx), name="first", **_row(org))  # the tags exist
     statements: list[str] = []
@@ -343,8 +343,9 @@ def test_a_batch_finds_its_tags_and_department_once(world):
         statements.append(" ".join(statement.split()))
 
     sa.event.listen(model.meta.engine, "before_cursor_execute", record)
-    try:
-        report = bulk.write([_row(org, title=f"条目{n}") for n in range(4)], ctx)
+    try:  # in a request context, as the import command and page write
+        with app.flask_app.test_request_context():
+            report = bulk.write([_row(org, title=f"条目{n}") for n in range(4)], ctx)
     finally:
         sa.event.remove(model.meta.engine, "before_cursor_execute", record)
     assert report.created == 4
@@ -358,6 +359,11 @@ def test_a_batch_finds_its_tags_and_department_once(world):
     assert not [s for s in statements if s.startswith("SELECT package.id")
                 and s.endswith("WHERE package.id = %(id_1)s")]
     assert not [s for s in statements if s.startswith("UPDATE package SET metadata_modified")]
+    # nor of the writing user (read once a batch), nor, in CKAN's validators,
+    # of the department by id, or of the name
+    assert len([s for s in statements if 'FROM "user" WHERE "user".name = ' in s]) <= 2
+    assert not [s for s in statements if 'FROM "group" WHERE "group".id = ' in s]
+    assert not [s for s in statements if s.startswith("SELECT EXISTS") and "package.name = " in s]
     for outcome in report.outcomes:
         pkg = model.Package.get(outcome.id)
         assert {t.name for t in pkg.get_tags()} == {"人口", "户籍"}
@@ -385,3 +391,59 @@ def test_units_keep_a_class_together_and_fill_their_batches():
     assert sum(len(batch) for batch in units[0]) == 7  # the largest first
     # one class, or fewer rows than workers: never an empty unit
     assert [len(u) for u in bulk._class_units(items[:3], 4, 2)] == [1]
+
+
+def test_names_in_use_as_package_create_says(world):
+    """The batch's names are read once (``lyg_package_name``), with CKAN's
+    answer: a name another entry holds, or an earlier row of the batch took,
+    is in use; a name a row of the batch gave up is free again."""
+    org, ctx = world["org"], world["context"]
+    call_action("package_create", context=dict(ctx), name="taken", **_row(org))
+    with pytest.raises(tk.ValidationError) as err:
+        call_action("package_create", context=dict(ctx), name="taken", **_row(org))
+    in_use = err.value.error_dict["name"]
+    report = bulk.write([_row(org, name="taken"), _row(org, name="twice", title="甲"),
+                         _row(org, name="twice", title="乙")], ctx)
+    assert [o.action for o in report.outcomes] == [bulk.FAILED, bulk.CREATED, bulk.FAILED]
+    assert report.outcomes[0].errors["name"] == in_use == report.outcomes[2].errors["name"]
+    assert _show("twice")["title"] == "甲"
+    # a rename frees the old name for a later row of the same batch
+    code = _show("twice")["resource_code"]
+    rows = [{"resource_code": code, "name": "renamed"}, _row(org, name="twice", title="丙")]
+    report = bulk.write(rows, ctx)
+    assert [o.action for o in report.outcomes] == [bulk.UPDATED, bulk.CREATED]
+    assert _show("renamed")["resource_code"] == code and _show("twice")["title"] == "丙"
+    # a deleted entry's name is free, as for package_create
+    call_action("package_delete", context=dict(ctx), id="renamed")
+    assert bulk.write([_row(org, name="renamed", title="丁")], ctx).created == 1
+
+
+def test_department_checks_as_package_create(world):
+    """``lyg_owner_org`` answers from the batch's departments as CKAN's
+    validator would: a department by name becomes its id, an editor adds to
+    their own department only and cannot move an entry to another, an
+    unknown department is an error."""
+    from tests.conftest import make_org
+
+    org, ctx = world["org"], world["context"]
+    other = make_org("lyg-mzj", "连云港市民政局")
+    editor = factories.User()
+    call_action("member_create", id=org["id"], object=editor["name"], object_type="user", capacity="editor")
+    as_editor = {"user": editor["name"]}
+    checked = dict(as_editor, ignore_auth=False)  # (call_action ignores auth by default)
+    report = bulk.write([_row(org, name="by-name") | {"owner_org": org["name"]},
+                         _row(other, name="elsewhere"), _row(org, name="own")], as_editor)
+    assert [o.action for o in report.outcomes] == [bulk.CREATED, bulk.FAILED, bulk.CREATED]
+    with pytest.raises(tk.NotAuthorized) as refused:
+        call_action("package_create", context=dict(checked), name="elsewhere", **_row(other))
+    assert report.outcomes[1].errors == {"owner_org": [str(refused.value)]}
+    assert model.Package.get("by-name").owner_org == org["id"]
+    # moving an entry to a department the editor is not in: the validator's refusal
+    code = _show("own")["resource_code"]
+    with pytest.raises(tk.ValidationError) as moved:
+        call_action("package_patch", context=dict(checked), id="own", owner_org=other["id"])
+    report = bulk.write([{"resource_code": code, "owner_org": other["name"]}], as_editor)
+    assert report.outcomes[0].errors["owner_org"] == moved.value.error_dict["owner_org"]
+    assert model.Package.get("own").owner_org == org["id"]
+    report = bulk.write([_row(org, name="nowhere") | {"owner_org": "no-such-department"}], ctx)
+    assert report.outcomes[0].errors["owner_org"] == [tk._("Organization does not exist")]

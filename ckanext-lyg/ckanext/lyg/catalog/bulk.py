@@ -408,9 +408,11 @@ def create(data_dict: dict[str, Any], user: str, ignore_auth: bool = False) -> O
     ctx = _context(user, user_obj)
     if ignore_auth:
         ctx["ignore_auth"] = True
+    held = _Held([data_dict])
+    ctx["lyg_held"] = held  # type: ignore[typeddict-unknown-key]
     savepoint = model.Session.begin_nested()
     try:
-        outcome, pkg = _create(0, data_dict, ctx, user_obj, _Held([data_dict]), keep_id=True)
+        outcome, pkg = _create(0, data_dict, ctx, user_obj, held, keep_id=True)
     except tk.NotAuthorized as err:
         savepoint.rollback()
         raise tk.ValidationError({"owner_org": [str(err) or tk._("Not authorized")]}) from None
@@ -439,23 +441,40 @@ def _index(written: list[tuple[Outcome, model.Package]], user: str, user_obj: mo
 
 
 class _Held:
-    """The tags and departments a batch's rows name, read in two queries and
-    held for the batch. The session's identity map keeps an object only while
-    something refers to it; held, they are found there: a tag dict given its
-    ``id`` is saved by ``table_dict_save`` without a query by name, and the
-    department of a new entry is at hand for its membership."""
+    """What a batch's rows look up, read in a few queries and held for the
+    batch: its free tags, its departments and its dataset names. The
+    session's identity map keeps an object only while something refers to
+    it; held, they are found there: a tag dict given its ``id`` is saved by
+    ``table_dict_save`` without a query by name, and the department of a new
+    entry is at hand for its membership. CKAN's look-up validators of the
+    schema (``lyg_owner_org``, ``lyg_package_name``) take their answers from
+    here (``context["lyg_held"]``) instead of a query per row."""
 
-    def __init__(self, rows: Sequence[dict[str, Any]]) -> None:
-        names = set().union(*(_free_tag_names(row) for row in rows)) if rows else set()
+    def __init__(self, rows: Sequence[dict[str, Any]], names: Sequence[str] = ()) -> None:
+        tags = set().union(*(_free_tag_names(row) for row in rows)) if rows else set()
         self.tags: dict[str, model.Tag] = {}
-        if names:
+        if tags:
             self.tags = {tag.name: tag for tag in model.Session.query(model.Tag).filter(
-                model.Tag.name.in_(names), model.Tag.vocabulary_id.is_(None))}
+                model.Tag.name.in_(tags), model.Tag.vocabulary_id.is_(None))}
         refs = {str(row["owner_org"]) for row in rows if row.get("owner_org")}
         self.orgs: list[model.Group] = []
         if refs:
             self.orgs = model.Session.query(model.Group).filter(
                 model.Group.id.in_(refs) | model.Group.name.in_(refs)).all()
+        self._org_by_id = {org.id: org for org in self.orgs}
+        self._org_by_name = {org.name: org for org in self.orgs}
+        self._may_create: dict[str, bool] = {}
+        # fresh names for the rows that bring none, checked with the others
+        self._fresh = [f"lyg-{uuid.uuid4().hex[:12]}" for row in rows if not row.get("name")]
+        wanted = {str(row["name"]) for row in rows if row.get("name")} | set(names) | set(self._fresh)
+        # name → id of the dataset (not deleted) holding it; None: free
+        self._names: dict[str, str | None] = dict.fromkeys(wanted)
+        self._name_of: dict[str, str] = {}
+        if wanted:
+            for name, pid in model.Session.query(model.Package.name, model.Package.id).filter(
+                    model.Package.name.in_(wanted), model.Package.state != "deleted"):
+                self._names[name] = pid
+                self._name_of[pid] = name
 
     def name_tags(self, data: dict[str, Any]) -> None:
         """Give the validated free tags that exist their ids."""
@@ -464,12 +483,48 @@ class _Held:
             if held is not None and not tag.get("id"):
                 tag["id"] = held.id
 
+    def org(self, ref: str) -> model.Group | None:
+        """The department ``ref`` names (by id, else by name, as ``Group.get``)."""
+        return self._org_by_id.get(ref) or self._org_by_name.get(ref)
+
+    def may_create_in(self, org_id: str, user: model.User) -> bool:
+        """Whether ``user`` may create datasets in the department (asked once a batch)."""
+        if user.sysadmin:
+            return True
+        if org_id not in self._may_create:
+            from ckan import authz
+
+            self._may_create[org_id] = authz.has_user_permission_for_group_or_org(
+                org_id, user.name, "create_dataset")
+        return self._may_create[org_id]
+
+    def name_holder(self, name: str) -> tuple[bool, str | None]:
+        """(known, id of the dataset holding ``name``): ``known`` is False for
+        a name the batch did not read."""
+        return (name in self._names), self._names.get(name)
+
+    def new_name(self) -> str:
+        """A name for an entry that brings none."""
+        return self._fresh.pop() if self._fresh else f"lyg-{uuid.uuid4().hex[:12]}"
+
+    def wrote(self, pkg: model.Package) -> None:
+        """A row of the batch was saved: its dataset now holds its name (and
+        no longer the one it had)."""
+        old = self._name_of.pop(pkg.id, None)
+        if old is not None and self._names.get(old) == pkg.id:
+            self._names[old] = None
+        if pkg.state != "deleted":
+            self._names[pkg.name] = pkg.id
+            self._name_of[pkg.id] = pkg.name
+        else:
+            self._names.pop(pkg.name, None)
+
 
 def _batch(items: list[Item], user: str) -> list[Outcome]:
     user_obj = model.User.get(user)
     matched = _match([row for _i, row in items])
     stored = _stored(matched)
-    held = _Held([row for _i, row in items])
+    held = _Held([row for _i, row in items], [pkg.name for pkg in matched.values()])
     outcomes: list[Outcome] = []
     written: list[tuple[Outcome, model.Package]] = []
     with groups.held():
@@ -484,6 +539,7 @@ def _rows(items: list[Item], user: str, user_obj: model.User | None,
     """Write the batch's rows, each in a savepoint (a failing row leaves nothing)."""
     for index, row in items:
         ctx = _context(user, user_obj)
+        ctx["lyg_held"] = held  # type: ignore[typeddict-unknown-key]
         existing = matched.get(_key(row))
         savepoint = model.Session.begin_nested()
         try:
@@ -504,6 +560,7 @@ def _rows(items: list[Item], user: str, user_obj: model.User | None,
         savepoint.commit()
         outcomes.append(outcome)
         if pkg is not None:
+            held.wrote(pkg)
             written.append((outcome, pkg))
 
 
@@ -588,7 +645,7 @@ def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User 
     if not keep_id:
         data_dict.pop("id", None)
     if not data_dict.get("name"):
-        data_dict["name"] = f"lyg-{uuid.uuid4().hex[:12]}"
+        data_dict["name"] = held.new_name()
     if "type" not in data_dict:
         package_plugin = lib_plugins.lookup_package_plugin()
         try:

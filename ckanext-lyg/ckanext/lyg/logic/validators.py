@@ -17,13 +17,15 @@ import json
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from ckan import model
+from ckan import authz, model
+from ckan.logic.validators import owner_org_validator, package_name_validator
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from ckanext.lyg import uscc
 from ckanext.lyg.catalog import authority, codes, groups, rules
 
 __all__ = ["lyg_uscc", "lyg_catalog_entry", "lyg_related_codes", "lyg_natural_number",
-           "lyg_catalog_code", "lyg_date", "lyg_max_text", "lyg_boolean"]  # fmt: skip
+           "lyg_catalog_code", "lyg_date", "lyg_max_text", "lyg_boolean", "lyg_owner_org",
+           "lyg_package_name"]  # fmt: skip
 MAX_TEXT = 10000
 CLASS_KEYS = ("catalog_class", "catalog_item", "catalog_sub", "catalog_detail")
 
@@ -129,6 +131,49 @@ def lyg_related_codes(value: Any, context: Context) -> Any:
         if code not in result:
             result.append(code)
     return json.dumps(result, ensure_ascii=False) if result else ""
+
+
+# --- CKAN's look-up validators, answered from a bulk write's batch ----------
+#
+# The catalog writer (``ckanext.lyg.catalog.bulk``) reads the departments and
+# the dataset names of a whole batch at once and passes them in the context
+# (``lyg_held``). These two validators are CKAN's own otherwise; with a batch's
+# answer at hand they give CKAN's result without its per-row queries.
+
+
+def lyg_owner_org(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                  context: Context) -> Any:
+    """CKAN's ``owner_org_validator``; in a bulk write, the department and the
+    writing user are the batch's (two queries less per row)."""
+    held = context.get("lyg_held")  # type: ignore[misc]
+    value = data.get(key)
+    user = context.get("auth_user_obj")
+    group = held.org(value) if held is not None and isinstance(value, str) else None
+    if (group is None or not isinstance(user, model.User) or context.get("user") not in (user.name, user.id)
+            or authz.check_config_permission("allow_dataset_collaborators")):
+        return owner_org_validator(key, data, errors, context)
+    package = context.get("package")
+    if ((not package or package.owner_org != group.id) and not context.get("ignore_auth")
+            and not held.may_create_in(group.id, user)):
+        raise tk.Invalid(tk._("You cannot add a dataset to this organization"))
+    data[key] = group.id
+    return None
+
+
+def lyg_package_name(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                     context: Context) -> Any:
+    """CKAN's ``package_name_validator``; in a bulk write, whether another
+    dataset holds the name is the batch's answer (one query less per row)."""
+    held = context.get("lyg_held")  # type: ignore[misc]
+    value = data.get(key)
+    known, holder = held.name_holder(value) if held is not None and isinstance(value, str) else (False, None)
+    if not known or not model.PACKAGE_NAME_MIN_LENGTH <= len(value) <= model.PACKAGE_NAME_MAX_LENGTH:
+        return package_name_validator(key, data, errors, context)
+    package = context.get("package")
+    own = package.id if package else data.get(key[:-1] + ("id",))
+    if holder is not None and (not own or own is tk.missing or holder != own):
+        errors[key].append(tk._("That URL is already in use."))
+    return None
 
 
 # --- the after-validator -----------------------------------------------------
