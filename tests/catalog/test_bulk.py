@@ -364,6 +364,8 @@ def test_a_batch_finds_its_tags_and_department_once(world, app):
     assert len([s for s in statements if 'FROM "user" WHERE "user".name = ' in s]) <= 2
     assert not [s for s in statements if 'FROM "group" WHERE "group".id = ' in s]
     assert not [s for s in statements if s.startswith("SELECT EXISTS") and "package.name = " in s]
+    # nor of a new entry's group memberships (it has none yet) when it joins its classification's group
+    assert not [s for s in statements if 'FROM member JOIN "group"' in s]
     for outcome in report.outcomes:
         pkg = model.Package.get(outcome.id)
         assert {t.name for t in pkg.get_tags()} == {"人口", "户籍"}

@@ -677,6 +677,8 @@ def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User 
         resource["id"] = pkg.resources[n].id
     if change == "create":
         _new_owner_org(pkg)
+        if data.get("groups") is None:
+            groups.created(pkg.id)
     else:  # a given id named a stored (deleted) dataset: it may have memberships
         _owner_org(ctx, pkg)
     for item in p.PluginImplementations(p.IPackageController):

@@ -47,6 +47,8 @@ def basic_groups() -> set[str]:
 # The classification groups, read once for a bulk write's transaction (see ``held``).
 _HELD: contextvars.ContextVar[dict[str, model.Group] | None] = contextvars.ContextVar(
     "lyg_classification_groups", default=None)
+# Entries the bulk write in progress created without groups (see ``created``).
+_NEW: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("lyg_new_entries", default=None)
 
 
 @contextlib.contextmanager
@@ -54,16 +56,27 @@ def held() -> Iterator[None]:
     """Within the block (one transaction of the catalog's bulk writer), the
     classification groups are read in one query, not one for each entry, and
     a membership :func:`sync` adds is written with the rest of the entry
-    (the writer's savepoint for the row flushes it), not flushed by itself."""
+    (the writer's savepoint for the row flushes it), not flushed by itself,
+    and the memberships of an entry the block :func:`created` are not read."""
     names = {item["group"] for cls in ("1", "2") for item in reference.catalog_items(cls)
              if item.get("group")}
     found = {group.name: group for group in
              model.Session.query(model.Group).filter(model.Group.name.in_(names))}
-    token = _HELD.set(found)
+    token, new = _HELD.set(found), _NEW.set(set())
     try:
         yield
     finally:
         _HELD.reset(token)
+        _NEW.reset(new)
+
+
+def created(package_id: str) -> None:
+    """Within :func:`held`: the dataset was created in this transaction and
+    given no groups, so its only membership is its department's (the next
+    :func:`sync` of it has no group memberships to read)."""
+    new = _NEW.get()
+    if new is not None:
+        new.add(package_id)
 
 
 def _group(name: str) -> model.Group | None:
@@ -83,12 +96,17 @@ def sync(package_id: str, entry: dict[str, Any], previous: tuple[str, str] | Non
     leave = set(basic_groups()) - {wanted}
     if previous and (old := group_of(*previous)) and old != wanted:
         leave.add(old)
-    memberships = {
-        name: member
-        for member, name in model.Session.query(model.Member, model.Group.name)
-        .join(model.Group, model.Group.id == model.Member.group_id)
-        .filter(model.Member.table_id == package_id, model.Member.table_name == "package")
-    }  # one query for every group of the entry
+    new = _NEW.get()
+    if new is not None and package_id in new:
+        new.discard(package_id)
+        memberships: dict[str, model.Member] = {}
+    else:
+        memberships = {
+            name: member
+            for member, name in model.Session.query(model.Member, model.Group.name)
+            .join(model.Group, model.Group.id == model.Member.group_id)
+            .filter(model.Member.table_id == package_id, model.Member.table_name == "package")
+        }  # one query for every group of the entry
     for name in leave:
         member = memberships.get(name)
         if member is not None and member.state == "active":
