@@ -99,6 +99,30 @@ def test_same_end_state_as_package_create(world):
         i: logic.package_show_default_and_custom_schemas({"ignore_auth": True}, i) for i in ids}
 
 
+def test_new_entry_with_resources_as_package_create(world):
+    """Resources of a new entry: the same rows, ids, default views and index
+    document as package_create gives (the entry's ids are given before its one
+    flush)."""
+    org, ctx = world["org"], world["context"]
+    res = [{"url": "http://example.com/a.csv", "name": "数据", "format": "CSV"},
+           {"url": "http://example.com/b.json", "name": "接口", "format": "JSON"}]
+    call_action("package_create", context=dict(ctx), name="res-action", resources=res, **_row(org))
+    report = bulk.write([dict(_row(org), name="res-bulk", resources=res)], ctx)
+    assert [(o.action, o.errors) for o in report.outcomes] == [(bulk.CREATED, {})]
+    by_action, by_bulk = _show("res-action")["resources"], _show("res-bulk")["resources"]
+    volatile = {"id", "package_id", "created", "metadata_modified", "last_modified"}
+    assert [_without(r, volatile) for r in by_bulk] == [_without(r, volatile) for r in by_action]
+    pkg = model.Package.get("res-bulk")
+    assert [r["id"] for r in by_bulk] == [r.id for r in pkg.resources]
+    assert {r["package_id"] for r in by_bulk} == {pkg.id}
+
+    def views(resource_id):
+        return sorted(v["view_type"] for v in call_action("resource_view_list", id=resource_id))
+
+    assert [views(r["id"]) for r in by_bulk] == [views(r["id"]) for r in by_action]
+    assert [r["id"] for r in _hit("res-bulk")["resources"]] == [r["id"] for r in by_bulk]
+
+
 def test_unchanged_rows_write_nothing(world):
     org, ctx = world["org"], world["context"]
     rows = [_row(org, name=f"e{n}", title=f"条目{n}") for n in range(3)]

@@ -84,6 +84,7 @@ from ckan import logic, model
 from ckan.lib import plugins as lib_plugins
 from ckan.lib import search
 from ckan.lib.dictization import model_save
+from ckan.model.types import make_uuid
 from ckan.types import Context
 from ckanext.lyg.catalog import codes, groups
 from ckanext.lyg.logic.validators import CLASS_KEYS
@@ -671,7 +672,12 @@ def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User 
     if modified is not None:
         # (package_create sets it after the insert: here it goes in the insert)
         pkg.metadata_modified = modified
-    model.Session.flush()
+    # The ids the insert would give (the columns' default), given now: the
+    # entry is written with the rest of the row in one flush, when the
+    # caller's savepoint commits (a query before then flushes it first).
+    for obj in (pkg, *pkg.resources):
+        if obj.id is None:
+            obj.id = make_uuid()
     data["id"] = pkg.id
     for n, resource in enumerate(data.get("resources") or []):
         resource["id"] = pkg.resources[n].id
