@@ -146,3 +146,16 @@ def test_facet_key_filters_test_the_in_row_codes_first():
     assert many.sql.startswith("(d.facet_codes && ARRAY[hashtextextended(%s, 0), ")
     assert query.Translator().lucene('share_type:"none"').sql == \
         "d.facets @> ARRAY[%s]::text[]"
+    # several required keys: every code is tested before any key is read
+    both = query.Translator(codes=True).lucene('share_type:"none" update_cycle:"每月" title:x')
+    assert both.sql.startswith("((d.facet_codes @> ARRAY[hashtextextended(%s, 0), hashtextextended(%s, 0)] "
+                               "AND d.facets @> ARRAY[%s, %s]::text[]) AND ")
+    keys = ["share_type\x1fnone", "update_cycle\x1f每月"]
+    assert both.params[:4] == keys * 2
+    assert query.Translator().lucene('+share_type:"none" +update_cycle:"每月"').sql == \
+        "d.facets @> ARRAY[%s, %s]::text[]"
+    # not merged across OR, nor into a negation
+    either = query.Translator(codes=True).lucene('share_type:"none" OR update_cycle:"每月"')
+    assert either.sql.count("facet_codes @>") == 2
+    negated = query.Translator(codes=True).lucene('share_type:"none" -update_cycle:"每月"')
+    assert negated.sql.count("facet_codes @>") == 2 and "NOT COALESCE" in negated.sql

@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,10 @@ class Sql:
 
     sql: str
     params: list[Any] = field(default_factory=list)
+    # A fragment that is exactly "the row holds these facet keys" (see
+    # ``_keyed``): AND-ed with others like it, they become one test.
+    keys: tuple[str, ...] = ()
+    coded: bool = False
 
     @staticmethod
     def true() -> Sql:
@@ -63,9 +68,41 @@ class Sql:
         return Sql("FALSE")
 
 
+def _keyed(keys: Sequence[str], coded: bool) -> Sql:
+    """The row holds every one of the facet keys (``field<US>value``, in the
+    GIN-indexed ``facets``). ``coded``: the rows have ``facet_codes``
+    (migration 0008), tested first: a filter read row by row (a keyword's
+    hits) rules out most rows on the in-row codes without reading their
+    keys, which are stored out of line."""
+    marks = ", ".join(["%s"] * len(keys))
+    if coded:
+        hashes = ", ".join(["hashtextextended(%s, 0)"] * len(keys))
+        return Sql(f"(d.facet_codes @> ARRAY[{hashes}] AND d.facets @> ARRAY[{marks}]::text[])",
+                   [*keys, *keys], tuple(keys), True)
+    return Sql(f"d.facets @> ARRAY[{marks}]::text[]", list(keys), tuple(keys))
+
+
+def _merge_keyed(parts: list[Sql]) -> list[Sql]:
+    """AND-ed facet-key tests as one (in the first one's place): the codes of
+    every key are tested before any key is read out of line."""
+    out: list[Sql] = []
+    slot: dict[bool, int] = {}
+    for part in parts:
+        if part.keys and part.coded in slot:
+            first = out[slot[part.coded]]
+            out[slot[part.coded]] = _keyed([*first.keys, *part.keys], part.coded)
+            continue
+        if part.keys:
+            slot[part.coded] = len(out)
+        out.append(part)
+    return out
+
+
 def _join(parts: list[Sql], op: str) -> Sql:
     if not parts:
         return Sql.true() if op == "AND" else Sql.false()
+    if op == "AND":
+        parts = _merge_keyed(parts)
     if len(parts) == 1:
         return parts[0]
     params: list[Any] = []
@@ -435,13 +472,7 @@ class Translator:
                        [fld, fld, fld, _like_pattern(value)])
         if len(value) <= LONG_VALUE and value and FACET_SEP not in fld:
             # short values are facet keys (``field<US>value``, GIN-indexed)
-            key = facet_key(fld, value)
-            if self.codes:
-                # the codes first: a filter read row by row (a keyword's hits)
-                # rules out most rows without reading their keys
-                return Sql("(d.facet_codes @> ARRAY[hashtextextended(%s, 0)] "
-                           "AND d.facets @> ARRAY[%s]::text[])", [key, key])
-            return Sql("d.facets @> ARRAY[%s]::text[]", [key])
+            return _keyed([facet_key(fld, value)], self.codes)
         return Sql(
             "(d.doc @> %s::jsonb OR d.doc @> %s::jsonb)",
             [json.dumps({fld: value}, ensure_ascii=False),
