@@ -80,7 +80,7 @@ from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan import logic, model
+from ckan import authz, logic, model
 from ckan.lib import plugins as lib_plugins
 from ckan.lib import search
 from ckan.lib.dictization import model_save
@@ -458,12 +458,10 @@ class _Held:
             self.tags = {tag.name: tag for tag in model.Session.query(model.Tag).filter(
                 model.Tag.name.in_(tags), model.Tag.vocabulary_id.is_(None))}
         refs = {str(row["owner_org"]) for row in rows if row.get("owner_org")}
-        self.orgs: list[model.Group] = []
-        if refs:
-            self.orgs = model.Session.query(model.Group).filter(
-                model.Group.id.in_(refs) | model.Group.name.in_(refs)).all()
-        self._org_by_id = {org.id: org for org in self.orgs}
-        self._org_by_name = {org.name: org for org in self.orgs}
+        orgs = model.Session.query(model.Group).filter(
+            model.Group.id.in_(refs) | model.Group.name.in_(refs)).all() if refs else []
+        self._org_by_id = {org.id: org for org in orgs}
+        self._org_by_name = {org.name: org for org in orgs}
         self._may_create: dict[str, bool] = {}
         # fresh names for the rows that bring none, checked with the others
         self._fresh = [f"lyg-{uuid.uuid4().hex[:12]}" for row in rows if not row.get("name")]
@@ -493,8 +491,6 @@ class _Held:
         if user.sysadmin:
             return True
         if org_id not in self._may_create:
-            from ckan import authz
-
             self._may_create[org_id] = authz.has_user_permission_for_group_or_org(
                 org_id, user.name, "create_dataset")
         return self._may_create[org_id]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -44,11 +45,17 @@ def basic_groups() -> set[str]:
     return {item["group"] for item in reference.catalog_items("1")}
 
 
-# The classification groups, read once for a bulk write's transaction (see ``held``).
-_HELD: contextvars.ContextVar[dict[str, model.Group] | None] = contextvars.ContextVar(
-    "lyg_classification_groups", default=None)
-# Entries the bulk write in progress created without groups (see ``created``).
-_NEW: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("lyg_new_entries", default=None)
+@dataclasses.dataclass
+class _Held:
+    """A bulk write's transaction (see ``held``): the classification groups,
+    read once, and the entries it created without groups (see ``created``)."""
+
+    groups: dict[str, model.Group]
+    new: set[str] = dataclasses.field(default_factory=set)
+
+
+_HELD: contextvars.ContextVar[_Held | None] = contextvars.ContextVar("lyg_classification_groups",
+                                                                    default=None)
 
 
 @contextlib.contextmanager
@@ -62,26 +69,25 @@ def held() -> Iterator[None]:
              if item.get("group")}
     found = {group.name: group for group in
              model.Session.query(model.Group).filter(model.Group.name.in_(names))}
-    token, new = _HELD.set(found), _NEW.set(set())
+    token = _HELD.set(_Held(found))
     try:
         yield
     finally:
         _HELD.reset(token)
-        _NEW.reset(new)
 
 
 def created(package_id: str) -> None:
     """Within :func:`held`: the dataset was created in this transaction and
     given no groups, so its only membership is its department's (the next
     :func:`sync` of it has no group memberships to read)."""
-    new = _NEW.get()
-    if new is not None:
-        new.add(package_id)
+    held_now = _HELD.get()
+    if held_now is not None:
+        held_now.new.add(package_id)
 
 
 def _group(name: str) -> model.Group | None:
-    found = _HELD.get()
-    return found.get(name) if found is not None else model.Group.by_name(name)
+    held_now = _HELD.get()
+    return held_now.groups.get(name) if held_now is not None else model.Group.by_name(name)
 
 
 def sync(package_id: str, entry: dict[str, Any], previous: tuple[str, str] | None = None) -> bool:
@@ -96,9 +102,9 @@ def sync(package_id: str, entry: dict[str, Any], previous: tuple[str, str] | Non
     leave = set(basic_groups()) - {wanted}
     if previous and (old := group_of(*previous)) and old != wanted:
         leave.add(old)
-    new = _NEW.get()
-    if new is not None and package_id in new:
-        new.discard(package_id)
+    held_now = _HELD.get()
+    if held_now is not None and package_id in held_now.new:
+        held_now.new.discard(package_id)
         memberships: dict[str, model.Member] = {}
     else:
         memberships = {
