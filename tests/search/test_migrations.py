@@ -64,3 +64,63 @@ def test_upgrade_from_the_first_schema_keeps_and_completes_existing_rows(cli):
 def test_stats_command(cli):
     factories.Dataset(owner_org=factories.Organization()["id"])
     assert "documents: 1" in run(cli, "lyg-search", "stats")
+
+
+def _layout():
+    """The table's columns in order, with its indexes, constraints, triggers
+    and the sequence that numbers its rows."""
+    def all_(sql):
+        return model.Session.execute(sa.text(sql)).all()
+
+    return {
+        "columns": [r[0] for r in all_(
+            "SELECT attname FROM pg_attribute WHERE attrelid = 'lyg_search_doc'::regclass "
+            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum")],
+        "indexes": sorted(all_("SELECT indexname, indexdef FROM pg_indexes "
+                               "WHERE tablename = 'lyg_search_doc'")),
+        "constraints": sorted(all_("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                                   "WHERE conrelid = 'lyg_search_doc'::regclass")),
+        "triggers": sorted(r[0] for r in all_(
+            "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
+            "WHERE tgrelid = 'lyg_search_doc'::regclass AND NOT tgisinternal")),
+        "storage": sorted(all_("SELECT attname, attstorage FROM pg_attribute "
+                               "WHERE attrelid = 'lyg_search_doc'::regclass AND attnum > 0 "
+                               "AND NOT attisdropped")),
+        "options": all_("SELECT reloptions FROM pg_class WHERE oid = 'lyg_search_doc'::regclass"),
+        "sequence": all_("SELECT pg_get_serial_sequence('lyg_search_doc', 'doc_no')"),
+        "rows": sorted(all_("SELECT index_id, doc_no, facet_codes, facets FROM lyg_search_doc")),
+    }
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_hot_columns_first_rewrite_keeps_everything_but_the_order(cli):
+    org = factories.Organization(name="tongji", title="市统计局")
+    for i in range(3):
+        factories.Dataset(name=f"gdp-{i}", title=f"地区生产总值第{i}季度", owner_org=org["id"],
+                          tags=[{"name": "宏观经济"}])
+    model.Session.commit()
+    after = _layout()
+    assert after["columns"][:3] == ["doc_no", "indexed_at", "metadata_modified"]
+    assert after["columns"].index("tsv_head") < after["columns"].index("doc")
+    model.Session.remove()
+
+    run(cli, "db", "downgrade", "-p", "lyg_search", "--version", "0009_doc_numbers")
+    before = _layout()
+    assert before["columns"][0] == "index_id" and before["columns"][-1] == "doc_no"
+    assert sorted(before["columns"]) == sorted(after["columns"])
+    assert {k: v for k, v in before.items() if k != "columns"} == \
+        {k: v for k, v in after.items() if k != "columns"}
+    model.Session.remove()
+
+    run(cli, "db", "upgrade", "-p", "lyg_search")
+    assert _layout() == after
+    # the triggers work on the rewritten table: a new entry is numbered after
+    # the others, counted, and found
+    last = max(r[1] for r in after["rows"])
+    factories.Dataset(name="gdp-new", title="地区生产总值年度", owner_org=org["id"],
+                      tags=[{"name": "宏观经济"}])
+    doc_no = model.Session.execute(sa.text(
+        "SELECT doc_no FROM lyg_search_doc WHERE doc->>'name' = 'gdp-new'")).scalar()
+    assert doc_no > last
+    res = call_action("package_search", q="生产总值", **{"facet.field": '["tags"]'})
+    assert res["count"] == 4 and res["facets"] == {"tags": {"宏观经济": 4}}
