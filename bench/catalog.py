@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _machine import yardstick
+
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get("LYG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB = os.environ.get("LYG_BENCH_CATALOG_DB", "lyg_bench_catalog")
@@ -119,6 +121,7 @@ def main() -> None:
             print(f"workbook of {args.entries} entries built in {time.perf_counter() - t:.1f} s "
                   f"({book.stat().st_size / 1e6:.1f} MB); machine: {os.cpu_count()} cores, "
                   f"load average {os.getloadavg()[0]:.1f}", flush=True)
+            print(yardstick(f"{ADMIN_URL}/{DB}"), flush=True)
             results = []
             for label, cmd in (
                 ("import (empty catalog)", ["lyg", "catalog", "import", str(book)]),

@@ -36,6 +36,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from _machine import yardstick
+
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get("LYG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB = os.environ.get("LYG_BENCH_DB", "lyg_bench_search")
@@ -466,7 +468,9 @@ def main() -> None:
     b.load(args.entries)
     load_s = time.perf_counter() - t0
     load_before = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    speed_before = yardstick(b.url)
     timings = b.run_queries()
+    speed_after = yardstick(b.url)
     load_after = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     base = b.baseline()
     rebuild = b.rebuild_rate(args.rebuild_sample)
@@ -484,6 +488,8 @@ def main() -> None:
     if load_before:
         print(f"  load average (1/5/15 min) before the queries: {' '.join(load_before)}; "
               f"after: {' '.join(load_after)}")
+    print(f"  before the queries, {speed_before}")
+    print(f"  after the queries,  {speed_after}")
     print(f"  {'class':28s} {'p50':>10s} {'p95':>10s}   median hits")
     for name, ts in timings.items():
         hits = b.hits.get(name)
