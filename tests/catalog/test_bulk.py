@@ -473,3 +473,55 @@ def test_department_checks_as_package_create(world):
     assert model.Package.get("own").owner_org == org["id"]
     report = bulk.write([_row(org, name="nowhere") | {"owner_org": "no-such-department"}], ctx)
     assert report.outcomes[0].errors["owner_org"] == [tk._("Organization does not exist")]
+
+
+def test_codes_a_batch_brings_are_read_and_reserved_once(world):
+    """The resource codes a batch brings (and relates to) are read in one
+    query and their classes locked in one statement; the numbers are
+    reserved when the rows are written, as ``package_create`` would: a code
+    an earlier row took is in use, the class's next number comes after the
+    codes written before it, a failed row's code is not taken, and related
+    codes may name an entry an earlier row wrote."""
+    org, ctx = world["org"], world["context"]
+    call_action("package_create", context=dict(ctx), name="held", resource_code="101001/000003",
+                **_row(org))
+    with pytest.raises(tk.ValidationError) as err:
+        call_action("package_create", context=dict(ctx), name="again",
+                    **_row(org, resource_code="101001/000003"))
+    in_use = err.value.error_dict["resource_code"]
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    rows = [
+        _row(org, name="row-a", resource_code="101001/000007"),
+        _row(org, name="row-b", resource_code="101001/000007"),  # the code "a" took
+        _row(org, name="row-c", resource_code="101001/000050", catalog_item="99"),  # a bad row
+        _row(org, name="row-d"),  # the next number, after "a"'s
+        _row(org, name="row-e", resource_code="101001/000009",
+             related_codes=["101001/000007", "101001/000003"]),
+        _row(org, name="row-f", resource_code="101001/000010", related_codes="101001/000999"),
+    ]
+    sa.event.listen(model.meta.engine, "before_cursor_execute", record)
+    try:
+        report = bulk.write(rows, ctx)
+    finally:
+        sa.event.remove(model.meta.engine, "before_cursor_execute", record)
+    actions = [o.action for o in report.outcomes]
+    assert actions == [bulk.CREATED, bulk.FAILED, bulk.FAILED, bulk.CREATED, bulk.CREATED, bulk.FAILED]
+    assert report.outcomes[1].errors["resource_code"] == [in_use[0].replace("000003", "000007")]
+    assert "catalog_item" in report.outcomes[2].errors
+    assert "101001/000999" in report.outcomes[5].errors["related_codes"][0]
+    assert [_show(n)["resource_code"] for n in ("row-a", "row-d", "row-e")] == [
+        "101001/000007", "101001/000008", "101001/000009"]
+    assert _show("row-e")["related_codes"] == ["101001/000007", "101001/000003"]
+    # "c" failed: 000050 is not taken; the next number follows the written rows
+    assert call_action("package_create", context=dict(ctx), name="row-g",
+                       **_row(org))["resource_code"] == "101001/000010"
+    # no reservation nor owner look-up per row: one lock, one reservation
+    # before "d" took a number, one at the end of the batch
+    assert not [s for s in statements if "extras->>'resource_code' = %(code)s" in s]
+    sequence = [s for s in statements if s.startswith("INSERT INTO lyg_catalog_sequence")]
+    assert [("unnest" in s, "GREATEST" in s) for s in sequence] == [
+        (True, False), (True, True), (False, False), (True, True)]

@@ -28,7 +28,13 @@ retire, its one effect is made directly: the department membership), every
 there), default resource views. What is not per row: rows are written in
 batches of ``batch_size``, one transaction each; the batch is indexed (the
 search engine's writes join the transaction, ``defer_commit``) and committed
-once.
+once. What CKAN's look-up validators and the catalog's code checks would
+read per row (departments, names, the resource codes a row brings or relates
+to) is read once for the batch (``_Held``); the classes of the codes the rows
+bring are locked for the batch at its start (as reserving a code would lock
+its class) and the numbers the written rows took are reserved in one
+statement, before the next number of that class is handed out and at the
+end of the batch.
 
 **Unchanged rows** are found before anything is written, in two steps: a
 row whose every field equals the stored entry's (``package_show``, read from
@@ -86,8 +92,8 @@ from ckan.lib import search
 from ckan.lib.dictization import model_save
 from ckan.model.types import make_uuid
 from ckan.types import Context
-from ckanext.lyg.catalog import codes, groups
-from ckanext.lyg.logic.validators import CLASS_KEYS
+from ckanext.lyg.catalog import codes, groups, rules
+from ckanext.lyg.logic.validators import CLASS_KEYS, related_code_list
 from ckanext.lyg_search import dictize, engine, rebuild
 from sqlalchemy import orm
 
@@ -422,6 +428,8 @@ def create(data_dict: dict[str, Any], user: str, ignore_auth: bool = False) -> O
         raise
     _skip_unobserved_notifications()
     savepoint.commit()
+    held.wrote(pkg)
+    held.reserve_claimed()
     _index([(outcome, pkg)], user, user_obj)
     return outcome
 
@@ -474,6 +482,20 @@ class _Held:
                     model.Package.name.in_(wanted), model.Package.state != "deleted"):
                 self._names[name] = pid
                 self._name_of[pid] = name
+        # The resource codes the rows bring, whose classes are locked now (as
+        # reserving each would) and whose numbers are reserved as the rows are
+        # written; with the codes the rows relate to: code → id of the entry
+        # (not deleted) holding it, None: free.
+        self._supplied = {code for code in (rules.text(row.get("resource_code")) for row in rows)
+                          if rules.parse_code(code) is not None}
+        related = set().union(*(_related_codes(row) for row in rows)) if rows else set()
+        self._codes: dict[str, str | None] = dict.fromkeys(self._supplied | related)
+        self._code_of: dict[str, str] = {}
+        for code, pid in codes.owners(self._codes).items():
+            self._codes[code] = pid
+            self._code_of[pid] = code
+        codes.lock_classes(rules.parse_code(code)[0] for code in self._supplied)  # type: ignore[index]
+        self._claimed: dict[str, int] = {}
 
     def name_tags(self, data: dict[str, Any]) -> None:
         """Give the validated free tags that exist their ids."""
@@ -504,9 +526,27 @@ class _Held:
         """A name for an entry that brings none."""
         return self._fresh.pop() if self._fresh else f"lyg-{uuid.uuid4().hex[:12]}"
 
+    def code_holder(self, code: str) -> tuple[bool, str | None]:
+        """(known, id of the entry holding ``code``) for a code a row brings:
+        ``known`` is False for a code the batch did not lock and read."""
+        return (code in self._supplied), self._codes.get(code)
+
+    def related_holder(self, code: str) -> tuple[bool, str | None]:
+        """(known, id of the entry holding ``code``) for a related code."""
+        return (code in self._codes), self._codes.get(code)
+
+    def reserve_claimed(self, class_code: str | None = None) -> None:
+        """Reserve the numbers the written rows brought (of one class, or all)."""
+        if class_code is None:
+            claimed, self._claimed = self._claimed, {}
+        else:
+            claimed = {class_code: self._claimed.pop(class_code)} if class_code in self._claimed else {}
+        codes.reserve_many(claimed)
+
     def wrote(self, pkg: model.Package) -> None:
-        """A row of the batch was saved: its dataset now holds its name (and
-        no longer the one it had)."""
+        """A row of the batch was saved: its dataset now holds its name and
+        code (and no longer the ones it had); a code the row brought is
+        claimed in its class."""
         old = self._name_of.pop(pkg.id, None)
         if old is not None and self._names.get(old) == pkg.id:
             self._names[old] = None
@@ -515,6 +555,23 @@ class _Held:
             self._name_of[pkg.id] = pkg.name
         else:
             self._names.pop(pkg.name, None)
+        code = (pkg.extras or {}).get("resource_code") or ""
+        old = self._code_of.pop(pkg.id, None)
+        if old is not None and self._codes.get(old) == pkg.id:
+            self._codes[old] = None
+        if code and pkg.state != "deleted":
+            self._codes[code] = pkg.id
+            self._code_of[pkg.id] = code
+            parsed = rules.parse_code(code) if code in self._supplied else None
+            if parsed is not None:
+                self._claimed[parsed[0]] = max(self._claimed.get(parsed[0], 0), parsed[1])
+
+
+def _related_codes(row: dict[str, Any]) -> set[str]:
+    try:
+        return set(related_code_list(row.get("related_codes")))
+    except ValueError:
+        return set()  # the validator reports it
 
 
 def _batch(items: list[Item], user: str) -> list[Outcome]:
@@ -526,6 +583,7 @@ def _batch(items: list[Item], user: str) -> list[Outcome]:
     written: list[tuple[Outcome, model.Package]] = []
     with groups.held():
         _rows(items, user, user_obj, matched, stored, held, outcomes, written)
+    held.reserve_claimed()
     _index(written, user, user_obj)
     return outcomes
 

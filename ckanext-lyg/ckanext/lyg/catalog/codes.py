@@ -29,6 +29,22 @@ _RESERVE = sa.text(
     ON CONFLICT (class_code) DO UPDATE SET last_value = GREATEST(s.last_value, :n)
     """
 )
+# Lock the classes' rows (created at 0 when missing), in class order so that
+# two writers locking several classes cannot deadlock.
+_LOCK = sa.text(
+    """
+    INSERT INTO lyg_catalog_sequence AS s (class_code, last_value)
+    SELECT c, 0 FROM unnest(CAST(:cs AS text[])) AS c ORDER BY c
+    ON CONFLICT (class_code) DO UPDATE SET last_value = s.last_value
+    """
+)
+_RESERVE_MANY = sa.text(
+    """
+    INSERT INTO lyg_catalog_sequence AS s (class_code, last_value)
+    SELECT c, n FROM unnest(CAST(:cs AS text[]), CAST(:ns AS bigint[])) AS u(c, n) ORDER BY c
+    ON CONFLICT (class_code) DO UPDATE SET last_value = GREATEST(s.last_value, EXCLUDED.last_value)
+    """
+)
 _OWNER = sa.text(
     """
     SELECT id FROM package WHERE extras->>'resource_code' = :code AND state <> 'deleted'
@@ -59,6 +75,22 @@ def reserve(code: str) -> None:
     if parsed is None:
         raise ValueError(code)
     model.Session.execute(_RESERVE, {"c": parsed[0], "n": parsed[1]})
+
+
+def lock_classes(class_codes: Iterable[str]) -> None:
+    """Lock the classes' sequences until the transaction ends, as taking or
+    reserving a number in them does (one statement for all)."""
+    wanted = sorted(set(class_codes))
+    if wanted:
+        model.Session.execute(_LOCK, {"cs": wanted})
+
+
+def reserve_many(last: dict[str, int]) -> None:
+    """``reserve`` for many classes at once: class code → the highest
+    sequence number supplied in it."""
+    if last:
+        wanted = sorted(last)
+        model.Session.execute(_RESERVE_MANY, {"cs": wanted, "ns": [last[c] for c in wanted]})
 
 
 def owner(code: str) -> str | None:

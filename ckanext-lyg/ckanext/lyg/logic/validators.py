@@ -108,26 +108,36 @@ def lyg_catalog_code(value: Any, context: Context) -> Any:
     return text
 
 
+def related_code_list(value: Any) -> list[str]:
+    """The codes of a 关联资源代码 value (a list, its JSON, or codes separated
+    by spaces), stripped, empty ones left out; ValueError when it is none of
+    those."""
+    if value in (None, "", [], "[]") or value is tk.missing:
+        return []
+    if isinstance(value, str):
+        value = json.loads(value) if value.lstrip().startswith("[") else value.split()
+    if not isinstance(value, list):
+        raise ValueError(value)
+    return [code for code in (rules.text(v) for v in value) if code]
+
+
 def lyg_related_codes(value: Any, context: Context) -> Any:
     """关联资源代码: each an existing resource code (stored as a JSON list)."""
-    if value in (None, "", [], "[]") or value is tk.missing:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value) if value.lstrip().startswith("[") else value.split()
-        except ValueError:
-            raise tk.Invalid(tk._("A list of resource codes")) from None
-    if not isinstance(value, list):
-        raise tk.Invalid(tk._("A list of resource codes"))
+    try:
+        value = related_code_list(value)
+    except ValueError:
+        raise tk.Invalid(tk._("A list of resource codes")) from None
+    held = context.get("lyg_held")  # type: ignore[misc]
     result = []
     for code in value:
-        code = rules.text(code)
-        if not code:
-            continue
         if rules.parse_code(code) is None:
             raise tk.Invalid(tk._("{code} is not a resource code (分类码/顺序码)").format(code=code))
-        if code not in context.get("lyg_file_codes", ()) and codes.owner(code) is None:  # type: ignore[operator]
-            raise tk.Invalid(tk._("No entry has the resource code {code}").format(code=code))
+        if code not in context.get("lyg_file_codes", ()):  # type: ignore[operator]
+            known, holder = held.related_holder(code) if held is not None else (False, None)
+            if not known:
+                holder = codes.owner(code)
+            if holder is None:
+                raise tk.Invalid(tk._("No entry has the resource code {code}").format(code=code))
         if code not in result:
             result.append(code)
     return json.dumps(result, ensure_ascii=False) if result else ""
@@ -261,7 +271,12 @@ def _provider_code(data: FlattenDataDict, errors: FlattenErrorDict) -> None:
              tk._("The department has no unified social credit code: set it on the department"))
 
 
-def _resource_code(data: FlattenDataDict, errors: FlattenErrorDict, old: model.Package | None) -> None:
+def _resource_code(data: FlattenDataDict, errors: FlattenErrorDict, old: model.Package | None,
+                   held: Any = None) -> None:
+    """The entry's code: kept, supplied (checked) or the class's next number.
+    In a bulk write (``held``), a code the batch brings is checked against
+    the codes the batch read, its class having been locked for the batch;
+    the number is reserved when the row is written."""
     if any(errors.get((k,)) for k in CLASS_KEYS):
         return
     class_code = "".join(_get(data, k) for k in CLASS_KEYS)
@@ -277,6 +292,8 @@ def _resource_code(data: FlattenDataDict, errors: FlattenErrorDict, old: model.P
         if supplied == old_code:  # a draft moved to another class: a new code
             supplied = ""
     if not supplied:
+        if held is not None:
+            held.reserve_claimed(class_code)  # the numbers rows of the batch took first
         _set(data, "resource_code", codes.next_code(class_code))
         return
     parsed = rules.parse_code(supplied)
@@ -288,8 +305,10 @@ def _resource_code(data: FlattenDataDict, errors: FlattenErrorDict, old: model.P
     elif parsed[1] == 0:
         _add(errors, "resource_code", tk._("The sequence number starts at 000001"))
     else:
-        codes.reserve(supplied)  # locks the class: concurrent claims queue here
-        holder = codes.owner(supplied)
+        known, holder = held.code_holder(supplied) if held is not None else (False, None)
+        if not known:
+            codes.reserve(supplied)  # locks the class: concurrent claims queue here
+            holder = codes.owner(supplied)
         if holder is not None and (old is None or holder != old.id):
             _add(errors, "resource_code", tk._("The resource code {code} is in use").format(code=supplied))
         else:
@@ -326,7 +345,9 @@ def _own_department(data: FlattenDataDict, context: Context) -> bool:
     from ckanext.lyg.access import roles
 
     user = context.get("user") or ""
-    org = model.Group.get(_get(data, "owner_org")) if _get(data, "owner_org") else None
+    ref = _get(data, "owner_org")
+    held = context.get("lyg_held")  # type: ignore[misc]
+    org = (held.org(ref) if held is not None else None) or (model.Group.get(ref) if ref else None)
     return org is not None and not roles.is_sysadmin(user) and org.id in roles.departments(user)
 
 
@@ -359,4 +380,4 @@ def lyg_catalog_entry(key: FlattenKey, data: FlattenDataDict, errors: FlattenErr
     _share_review(data, errors, context, old)
     _issued(data, old)
     if not any(errors.values()):  # take a number only for an entry that will be saved
-        _resource_code(data, errors, old)
+        _resource_code(data, errors, old, context.get("lyg_held"))  # type: ignore[misc]
