@@ -3,6 +3,7 @@ CKAN's ``package_show_default_and_custom_schemas`` gives, dataset by dataset."""
 
 from __future__ import annotations
 
+import ckan.plugins.toolkit as tk
 import pytest
 import sqlalchemy as sa
 from ckan import logic, model
@@ -83,13 +84,34 @@ def test_names_and_unknown_ids(varied):
     assert ours["full"] == _ckan(["full"])["full"]
 
 
-def test_indexing_skips_only_the_name_query():
+def test_indexing_skips_only_the_name_query_and_discarded_messages():
+    from ckan.lib.navl.validators import not_empty
     from ckan.logic.schema import default_show_package_schema
     from ckan.logic.validators import package_name_validator
 
     schema = default_show_package_schema()
-    read = dictize._without_name_query(schema)
+    read = dictize._read(schema)
     assert package_name_validator in schema["name"]
     assert read["name"] == [v for v in schema["name"] if v is not package_name_validator]
-    assert {k: v for k, v in read.items() if k != "name"} == {
-        k: v for k, v in schema.items() if k != "name"}
+    assert schema["extras"] == {"key": [not_empty], "value": [not_empty]}
+    assert read["extras"] == {"key": [dictize._stop_if_empty], "value": [dictize._stop_if_empty]}
+    assert {k: v for k, v in read.items() if k not in ("name", "extras")} == {
+        k: v for k, v in schema.items() if k not in ("name", "extras")}
+
+
+@pytest.mark.parametrize("value", [tk.missing, None, "", [], "x", 0, 0.0, False, ["a"]])
+def test_the_quiet_check_stops_and_keeps_data_as_not_empty_does(value, app):
+    from ckan.lib.navl.dictization_functions import StopOnError
+    from ckan.lib.navl.validators import not_empty
+
+    def run(check):
+        data, errors = {("k",): value}, {("k",): []}
+        try:
+            check(("k",), data, errors, {})
+            stopped = False
+        except StopOnError:
+            stopped = True
+        return stopped, data
+
+    with app.flask_app.test_request_context():  # (not_empty's message is translated)
+        assert run(dictize._stop_if_empty) == run(not_empty)

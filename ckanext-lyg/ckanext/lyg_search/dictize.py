@@ -10,7 +10,9 @@ tables once for the whole batch and handing the rows to CKAN's own
 dictization functions, one dataset at a time, in the shape
 ``package_dictize`` passes them; the validation and the plugin hooks are
 CKAN's, called as ``package_show`` calls them (less one validator's
-database question whose answer is known, see :func:`_without_name_query`).
+database question whose answer is known, see :func:`_without_name_query`,
+and the error messages of checks whose errors ``package_show`` discards, see
+:func:`_quiet_extras`).
 The tests compare every result with CKAN's own path.
 """
 
@@ -25,6 +27,7 @@ from ckan import logic, model
 from ckan import plugins as p
 from ckan.lib import plugins as lib_plugins
 from ckan.lib.dictization import model_dictize, obj_list_dictize, table_dictize
+from ckan.lib.navl.dictization_functions import StopOnError
 from ckan.logic.schema import default_show_package_schema
 from ckan.plugins import toolkit as tk
 from ckan.types import Context
@@ -183,6 +186,39 @@ def _without_name_query(schema: dict[str, Any]) -> dict[str, Any]:
     return dict(schema, name=[v for v in name if v is not package_name_validator])
 
 
+def _stop_if_empty(key: Any, data: dict[Any, Any], errors: dict[Any, Any], context: Any) -> None:
+    """``not_empty`` without its message: stops the key's validators when
+    its value is missing or empty, changing nothing."""
+    value = data.get(key)
+    if value in [False, 0, 0.0]:  # as not_empty
+        return
+    if value is tk.missing or not value:
+        raise StopOnError
+
+
+def _quiet_extras(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with the show schema's ``extras`` checks (``not_empty`` on
+    each extra's key and value) replaced by :func:`_stop_if_empty`. After
+    ``convert_from_extras`` has moved the catalog fields out of ``extras``,
+    every moved extra fails ``not_empty`` and gets a translated message
+    (dozens of look-ups of the request's translations a dataset); a show
+    discards the errors, and ``not_empty`` changes no data: the validated
+    dict is the same."""
+    extras = schema.get("extras")
+    not_empty = tk.get_validator("not_empty")
+    if not isinstance(extras, dict) or not any(
+            not_empty in v for v in extras.values() if isinstance(v, list)):
+        return schema
+    quiet = {k: [_stop_if_empty if f is not_empty else f for f in v] if isinstance(v, list) else v
+             for k, v in extras.items()}
+    return dict(schema, extras=quiet)
+
+
+def _read(schema: dict[str, Any]) -> dict[str, Any]:
+    """The show ``schema`` as :func:`show_many` validates with it."""
+    return _quiet_extras(_without_name_query(schema))
+
+
 class Shown(dict[str, Both]):
     """:func:`show_many`'s answer. It holds the datasets it read
     (``packages``), so that while it is in use they stay in the session's
@@ -209,7 +245,7 @@ def show_many(parent_context: Context, ids: Sequence[str]) -> Shown:
         return out
     batch = _Batch(out.packages)
     default_schema = default_show_package_schema()
-    default_read = _without_name_query(default_schema)
+    default_read = _read(default_schema)
     for key in ids:
         pkg = pkgs.get(key)
         if pkg is None:
@@ -228,7 +264,7 @@ def show_many(parent_context: Context, ids: Sequence[str]) -> Shown:
             with_custom = with_default
         else:
             with_custom, _errors = lib_plugins.plugin_validate(
-                package_plugin, context, pkg_dictized, _without_name_query(custom_schema),
+                package_plugin, context, pkg_dictized, _read(custom_schema),
                 "package_show")
         logic.apply_after_dataset_show_plugins(context, with_custom)
         out[key] = (with_default, with_custom)
