@@ -18,7 +18,7 @@ holds the table locked meanwhile: searches wait until the migration ends.
 
 Revision ID: 0010_hot_columns_first
 Revises: 0009_doc_numbers
-Create Date: 2026-11-28
+Create Date: 2026-11-27
 """
 
 from alembic import op
