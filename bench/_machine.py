@@ -1,12 +1,12 @@
 """A fixed yardstick of the machine's speed, printed by the benchmarks.
 
 Our machines are shared virtual machines whose speed changes from hour to
-hour (the same export took 8 s one day and 14.5 s the next). The benchmarks
-print, next to their figures, how long two fixed pieces of work took at the
-moment they ran: a pure-Python loop and one PostgreSQL statement that
-touches every page of a 64 MB table kept in shared buffers (memory-bound,
-like the search's visits to its hits). Figures measured at different speeds
-are compared through it.
+hour (the same catalog export took 8 s one afternoon and 14.5 s that
+evening). The benchmarks print, next to their figures, how long two fixed
+pieces of work took at the moment they ran: a pure-Python loop and one
+PostgreSQL statement that reads every page of a 60 MB temporary table held
+in the session's buffers (memory-bound, like the search's visits to its
+hits). Figures measured at different speeds are compared through it.
 """
 
 from __future__ import annotations

@@ -485,16 +485,18 @@ class _Held:
         # The resource codes the rows bring, whose classes are locked now (as
         # reserving each would) and whose numbers are reserved as the rows are
         # written; with the codes the rows relate to: code → id of the entry
-        # (not deleted) holding it, None: free.
+        # (not deleted) holding it, None: free. The classes are locked before
+        # the codes are read: no other writer can then give one of them out
+        # before this batch commits, and one that did before is seen.
         self._supplied = {code for code in (rules.text(row.get("resource_code")) for row in rows)
                           if rules.parse_code(code) is not None}
+        codes.lock_classes(rules.parse_code(code)[0] for code in self._supplied)  # type: ignore[index]
         related = set().union(*(_related_codes(row) for row in rows)) if rows else set()
         self._codes: dict[str, str | None] = dict.fromkeys(self._supplied | related)
         self._code_of: dict[str, str] = {}
         for code, pid in codes.owners(self._codes).items():
             self._codes[code] = pid
             self._code_of[pid] = code
-        codes.lock_classes(rules.parse_code(code)[0] for code in self._supplied)  # type: ignore[index]
         self._claimed: dict[str, int] = {}
 
     def name_tags(self, data: dict[str, Any]) -> None:
