@@ -459,7 +459,8 @@ class _Held:
     schema (``lyg_owner_org``, ``lyg_package_name``) take their answers from
     here (``context["lyg_held"]``) instead of a query per row."""
 
-    def __init__(self, rows: Sequence[dict[str, Any]], names: Sequence[str] = ()) -> None:
+    def __init__(self, rows: Sequence[dict[str, Any]], names: Sequence[str] = (),
+                 code_holders: CodeHolders | None = None) -> None:
         tags = set().union(*(_free_tag_names(row) for row in rows)) if rows else set()
         self.tags: dict[str, model.Tag] = {}
         if tags:
@@ -482,21 +483,10 @@ class _Held:
                     model.Package.name.in_(wanted), model.Package.state != "deleted"):
                 self._names[name] = pid
                 self._name_of[pid] = name
-        # The resource codes the rows bring, whose classes are locked now (as
-        # reserving each would) and whose numbers are reserved as the rows are
-        # written; with the codes the rows relate to: code → id of the entry
-        # (not deleted) holding it, None: free. The classes are locked before
-        # the codes are read: no other writer can then give one of them out
-        # before this batch commits, and one that did before is seen.
-        self._supplied = {code for code in (rules.text(row.get("resource_code")) for row in rows)
-                          if rules.parse_code(code) is not None}
-        codes.lock_classes(rules.parse_code(code)[0] for code in self._supplied)  # type: ignore[index]
-        related = set().union(*(_related_codes(row) for row in rows)) if rows else set()
-        self._codes: dict[str, str | None] = dict.fromkeys(self._supplied | related)
-        self._code_of: dict[str, str] = {}
-        for code, pid in codes.owners(self._codes).items():
-            self._codes[code] = pid
-            self._code_of[pid] = code
+        # the codes the rows bring (their numbers reserved as the rows are
+        # written) and relate to, and who holds them (see ``_code_holders``)
+        self._supplied, self._codes = code_holders or _code_holders(rows)
+        self._code_of = {pid: code for code, pid in self._codes.items() if pid is not None}
         self._claimed: dict[str, int] = {}
 
     def name_tags(self, data: dict[str, Any]) -> None:
@@ -569,6 +559,25 @@ class _Held:
                 self._claimed[parsed[0]] = max(self._claimed.get(parsed[0], 0), parsed[1])
 
 
+# The well-formed codes a batch's rows bring, and code → id of the entry (not
+# deleted) holding it (None: free) for those and the codes the rows relate to.
+CodeHolders = tuple[set[str], dict[str, str | None]]
+
+
+def _code_holders(rows: Sequence[dict[str, Any]]) -> CodeHolders:
+    """Lock the classes of the codes the rows bring (as reserving each would),
+    then read who holds those and the related codes, in one query. Locked
+    first: no other writer can give one of them out before this batch
+    commits, and one that did before is seen."""
+    supplied = {code for code in (rules.text(row.get("resource_code")) for row in rows)
+                if rules.parse_code(code) is not None}
+    codes.lock_classes(rules.parse_code(code)[0] for code in supplied)  # type: ignore[index]
+    related = set().union(*(_related_codes(row) for row in rows)) if rows else set()
+    holders: dict[str, str | None] = dict.fromkeys(supplied | related)
+    holders.update(codes.owners(holders))
+    return supplied, holders
+
+
 def _related_codes(row: dict[str, Any]) -> set[str]:
     try:
         return set(related_code_list(row.get("related_codes")))
@@ -578,9 +587,11 @@ def _related_codes(row: dict[str, Any]) -> set[str]:
 
 def _batch(items: list[Item], user: str) -> list[Outcome]:
     user_obj = model.User.get(user)
-    matched = _match([row for _i, row in items])
+    rows = [row for _i, row in items]
+    code_holders = _code_holders(rows)
+    matched = _match(rows, code_holders[1])
     stored = _stored(matched)
-    held = _Held([row for _i, row in items], [pkg.name for pkg in matched.values()])
+    held = _Held(rows, [pkg.name for pkg in matched.values()], code_holders)
     outcomes: list[Outcome] = []
     written: list[tuple[Outcome, model.Package]] = []
     with groups.held():
@@ -641,12 +652,13 @@ def _key(row: dict[str, Any]) -> str:
     return str(row.get("id") or row.get("resource_code") or "").strip()
 
 
-def _match(rows: Sequence[dict[str, Any]]) -> dict[str, model.Package]:
-    """The existing entries the rows name (by id or name, else by resource code)."""
+def _match(rows: Sequence[dict[str, Any]], holders: dict[str, str | None]) -> dict[str, model.Package]:
+    """The existing entries the rows name (by id or name, else by resource
+    code: ``holders``, see :func:`_code_holders`)."""
     ids = {str(r["id"]).strip() for r in rows if r.get("id")}
     wanted_codes = {str(r["resource_code"]).strip() for r in rows
                     if not r.get("id") and r.get("resource_code")}
-    by_code = codes.owners(wanted_codes)
+    by_code = {code: pid for code in wanted_codes if (pid := holders.get(code)) is not None}
     query_ids = ids | set(by_code.values())
     if not query_ids:
         return {}
