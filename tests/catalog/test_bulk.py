@@ -61,12 +61,16 @@ def world(clean_db, clean_index, sysadmin, org):
     return {"user": sysadmin, "org": org, "context": {"user": sysadmin["name"]}}
 
 
-def test_same_end_state_as_package_create(world):
+@pytest.mark.parametrize("rows", [1, 2], ids=["a row alone", "rows saved together"])
+def test_same_end_state_as_package_create(world, rows):
+    """One row (saved in a savepoint) or several (saved together, one flush
+    for the batch): the entry is what package_create makes."""
     org, ctx = world["org"], world["context"]
     row = _row(org, related_codes=None, data_level="重要", temporal_start="2020-01-01")
     by_action = call_action("package_create", context=dict(ctx), name="by-action", **row)
-    report = bulk.write([dict(row, name="by-bulk")], ctx)
-    assert [(o.action, o.errors) for o in report.outcomes] == [(bulk.CREATED, {})]
+    names = ["by-bulk", "by-bulk-2"][:rows]
+    report = bulk.write([dict(row, name=name) for name in names], ctx)
+    assert [(o.action, o.errors) for o in report.outcomes] == [(bulk.CREATED, {})] * rows
     action_pkg, bulk_pkg = _show("by-action"), _show("by-bulk")
 
     # package_show, field by field
@@ -99,16 +103,19 @@ def test_same_end_state_as_package_create(world):
         i: logic.package_show_default_and_custom_schemas({"ignore_auth": True}, i) for i in ids}
 
 
-def test_new_entry_with_resources_as_package_create(world):
+@pytest.mark.parametrize("rows", [1, 2], ids=["a row alone", "rows saved together"])
+def test_new_entry_with_resources_as_package_create(world, rows):
     """Resources of a new entry: the same rows, ids, default views and index
     document as package_create gives (the entry's ids are given before its one
-    flush)."""
+    flush; saved together with other rows, its default views are made once the
+    batch is flushed)."""
     org, ctx = world["org"], world["context"]
     res = [{"url": "http://example.com/a.csv", "name": "数据", "format": "CSV"},
            {"url": "http://example.com/b.json", "name": "接口", "format": "JSON"}]
     call_action("package_create", context=dict(ctx), name="res-action", resources=res, **_row(org))
-    report = bulk.write([dict(_row(org), name="res-bulk", resources=res)], ctx)
-    assert [(o.action, o.errors) for o in report.outcomes] == [(bulk.CREATED, {})]
+    names = ["res-bulk", "res-bulk-2"][:rows]
+    report = bulk.write([dict(_row(org), name=name, resources=res) for name in names], ctx)
+    assert [(o.action, o.errors) for o in report.outcomes] == [(bulk.CREATED, {})] * rows
     by_action, by_bulk = _show("res-action")["resources"], _show("res-bulk")["resources"]
     volatile = {"id", "package_id", "created", "metadata_modified", "last_modified"}
     assert [_without(r, volatile) for r in by_bulk] == [_without(r, volatile) for r in by_action]
@@ -525,3 +532,57 @@ def test_codes_a_batch_brings_are_read_and_reserved_once(world):
     sequence = [s for s in statements if s.startswith("INSERT INTO lyg_catalog_sequence")]
     assert [("unnest" in s, "GREATEST" in s) for s in sequence] == [
         (True, False), (True, True), (False, False), (True, True)]
+
+
+
+def test_a_batch_is_saved_together_and_flushed_once(world, caplog):
+    """The rows of a batch that pass their checks are saved without a flush
+    in between and written together: one INSERT into each table for the
+    batch, not one for every row. A free tag two new rows bring is made once
+    for the batch; a row failing its checks leaves nothing, not even the new
+    tag only it named."""
+    org, ctx = world["org"], world["context"]
+    rows = [dict(_row(org, name=f"t{n}"), tag_string="人口,新标签") for n in range(3)]
+    rows.insert(1, dict(_row(org, name="t-bad", catalog_item="99"), tag_string="只此一行"))
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(model.meta.engine, "before_cursor_execute", record)
+    try:
+        report = bulk.write(rows, ctx, batch_size=10)
+    finally:
+        sa.event.remove(model.meta.engine, "before_cursor_execute", record)
+    assert [o.action for o in report.outcomes] == [bulk.CREATED, bulk.FAILED, bulk.CREATED, bulk.CREATED]
+    assert "catalog_item" in report.outcomes[1].errors
+    assert "row by row" not in caplog.text  # the batch was not written again row by row
+    for table in ("package", "package_tag", "member"):
+        assert len([s for s in statements if s.startswith(f"INSERT INTO {table} ")]) == 1, table
+    assert model.Package.get("t-bad") is None
+    tags = dict(model.Session.query(model.Tag.name, sa.func.count()).join(model.PackageTag)
+                .group_by(model.Tag.name))
+    assert tags == {"人口": 3, "新标签": 3}
+    assert model.Session.query(model.Tag).filter(model.Tag.name == "新标签").count() == 1
+    assert model.Session.query(model.Tag).filter(model.Tag.name == "只此一行").count() == 0
+    for name in ("t0", "t1", "t2"):
+        assert _hit(name)["name"] == name and len(_activities(_show(name)["id"])) == 1
+        assert {t["name"] for t in _show(name)["tags"]} == {"人口", "新标签"}
+
+
+def test_a_row_naming_its_groups_in_a_batch(world, caplog):
+    """A new row that names its groups, saved with others: its
+    classification's group is looked for among the memberships it was just
+    given (flushed first), so it is a member once."""
+    org, ctx = world["org"], world["context"]
+    rows = [_row(org, name="g0"), dict(_row(org, name="g1"), groups=[{"name": "population"}]),
+            _row(org, name="g2")]
+    report = bulk.write(rows, ctx, batch_size=10)
+    assert [o.action for o in report.outcomes] == [bulk.CREATED] * 3
+    assert "row by row" not in caplog.text
+    for name in ("g0", "g1", "g2"):
+        pkg = model.Package.get(name)
+        assert model.Session.query(model.Member).filter(
+            model.Member.table_id == pkg.id, model.Member.capacity == "public",
+            model.Member.state == "active").count() == 1
+        assert ("population", "public") in _memberships(pkg.id)

@@ -50,12 +50,16 @@ it, by the importing user), written in the batch's transaction: a catalog
 entry's history must show each change, as after a form edit.
 
 **Errors**: a row that fails its checks is reported (``Outcome.errors``,
-CKAN's error dict: field → messages) and the rest of the batch goes on; each
-row is written inside a savepoint, so a failing row leaves nothing behind.
-When the batch write itself fails (a database error, a constraint at commit)
-the batch is rolled back and written again row by row, each in its own
-transaction, so one bad row never loses the others. ``dry_run`` does all of
-it and rolls every batch back.
+CKAN's error dict: field → messages) and the rest of the batch goes on. A
+row's checks (structure, auth, the schema and the catalog rules) all come
+before anything of it is saved, so a row failing them leaves nothing behind.
+The rows that pass are saved into the session one after the other without a
+flush in between and written together (one INSERT per table for the batch);
+the batch's new free tags are made first, so the rows find them. When saving
+a row or the batch write itself fails (a database error, a constraint at
+commit) the batch is rolled back and written again row by row, each row in
+a savepoint of its own transaction, so one bad row never loses the others.
+``dry_run`` does all of it and rolls every batch back.
 
 **Workers**: with ``workers`` > 1 and at least ``PARALLEL_FROM`` rows (the
 ``ckan lyg catalog import`` command: ``ckanext.lyg.import_workers``, one per
@@ -80,7 +84,7 @@ import logging
 import multiprocessing as mp
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +110,8 @@ BATCH_SIZE = 200
 PARALLEL_FROM = 1000
 
 Item = tuple[int, dict[str, Any]]  # a row and its index in ``rows``
+Later = Callable[[], None]  # run once the batch's rows are flushed
+Save = Callable[[list[Later] | None], tuple["Outcome", model.Package | None]]  # a checked row's save
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
 
 # Keys of a stored (package_show) dict that an update does not pass back:
@@ -325,15 +331,19 @@ def _make_tags(rows: list[dict[str, Any]]) -> list[str]:
     return ids
 
 
-def _drop_unused_tags(ids: list[str]) -> None:
-    """Remove the tags :func:`_make_tags` created that no entry uses."""
+def _drop_unused_tags(ids: list[str], commit: bool = True) -> None:
+    """Remove the tags :func:`_make_tags` (``commit``) or a batch
+    (:meth:`_Held.make_tags`, in its transaction) created that no entry uses."""
     if not ids:
         return
+    unused = model.Session.query(model.Tag).filter(
+        model.Tag.id.in_(ids),
+        ~model.Session.query(model.PackageTag).filter(model.PackageTag.tag_id == model.Tag.id).exists())
+    if not commit:
+        unused.delete(synchronize_session="fetch")
+        return
     try:
-        model.Session.query(model.Tag).filter(
-            model.Tag.id.in_(ids),
-            ~model.Session.query(model.PackageTag).filter(model.PackageTag.tag_id == model.Tag.id).exists(),
-        ).delete(synchronize_session=False)
+        unused.delete(synchronize_session=False)
         model.Session.commit()
     except Exception:  # noqa: BLE001 - a tag taken meanwhile by another writer: keep it
         model.Session.rollback()
@@ -373,7 +383,7 @@ def _end(dry_run: bool) -> None:
 
 
 def _skip_unobserved_notifications() -> None:
-    """Before a transaction or a row's savepoint commits, CKAN's
+    """Before a transaction or a savepoint commits, CKAN's
     ``DomainObjectModificationExtension`` asks every new or changed object
     for its related datasets (a query for each membership: about two a row)
     to tell the plugins implementing ``IDomainObjectModification`` and
@@ -419,7 +429,7 @@ def create(data_dict: dict[str, Any], user: str, ignore_auth: bool = False) -> O
     ctx["lyg_held"] = held  # type: ignore[typeddict-unknown-key]
     savepoint = model.Session.begin_nested()
     try:
-        outcome, pkg = _create(0, data_dict, ctx, user_obj, held, keep_id=True)
+        outcome, pkg = _check_new(0, data_dict, ctx, user_obj, held, keep_id=True)(None)
     except tk.NotAuthorized as err:
         savepoint.rollback()
         raise tk.ValidationError({"owner_org": [str(err) or tk._("Not authorized")]}) from None
@@ -462,6 +472,7 @@ class _Held:
     def __init__(self, rows: Sequence[dict[str, Any]], names: Sequence[str] = (),
                  code_holders: CodeHolders | None = None) -> None:
         tags = set().union(*(_free_tag_names(row) for row in rows)) if rows else set()
+        self._wanted_tags = tags
         self.tags: dict[str, model.Tag] = {}
         if tags:
             self.tags = {tag.name: tag for tag in model.Session.query(model.Tag).filter(
@@ -489,12 +500,36 @@ class _Held:
         self._code_of = {pid: code for code, pid in self._codes.items() if pid is not None}
         self._claimed: dict[str, int] = {}
 
+    def make_tags(self) -> list[str]:
+        """Create the free tags the rows name that do not exist yet (in the
+        batch's transaction), so that every row finds its tags held: rows
+        saved without a flush in between cannot find a tag another row made
+        (the ids of those created; :func:`_drop_unused_tags` removes the ones
+        no saved row took)."""
+        made = [model.Tag(name=name) for name in sorted(self._wanted_tags - self.tags.keys())
+                if len(name) <= model.MAX_TAG_LENGTH]
+        if not made:
+            return []
+        model.Session.add_all(made)
+        model.Session.flush()
+        self.tags.update((tag.name, tag) for tag in made)
+        return [tag.id for tag in made]
+
     def name_tags(self, data: dict[str, Any]) -> None:
-        """Give the validated free tags that exist their ids."""
+        """Give the validated free tags that exist their ids. A free tag the
+        batch does not hold is looked up by name by CKAN: the rows saved
+        before are flushed first, so that it finds one of them made."""
+        unheld = False
         for tag in data.get("tags") or []:
-            held = self.tags.get(tag.get("name")) if not tag.get("vocabulary_id") else None
-            if held is not None and not tag.get("id"):
+            if tag.get("vocabulary_id") or tag.get("id"):
+                continue
+            held = self.tags.get(tag.get("name"))
+            if held is not None:
                 tag["id"] = held.id
+            else:
+                unheld = True
+        if unheld:
+            model.Session.flush()
 
     def org(self, ref: str) -> model.Group | None:
         """The department ``ref`` names (by id, else by name, as ``Group.get``)."""
@@ -594,42 +629,106 @@ def _batch(items: list[Item], user: str) -> list[Outcome]:
     held = _Held(rows, [pkg.name for pkg in matched.values()], code_holders)
     outcomes: list[Outcome] = []
     written: list[tuple[Outcome, model.Package]] = []
+    made = held.make_tags() if len(items) > 1 else []
     with groups.held():
-        _rows(items, user, user_obj, matched, stored, held, outcomes, written)
+        later = _rows(items, user, user_obj, matched, stored, held, outcomes, written)
+    _skip_unobserved_notifications()  # (flushes: the batch's rows are written here)
+    for step in later:
+        step()
     held.reserve_claimed()
+    _drop_unused_tags(made, commit=False)
     _index(written, user, user_obj)
     return outcomes
 
 
 def _rows(items: list[Item], user: str, user_obj: model.User | None,
           matched: dict[str, model.Package], stored: dict[str, dict[str, Any]], held: _Held,
-          outcomes: list[Outcome], written: list[tuple[Outcome, model.Package]]) -> None:
-    """Write the batch's rows, each in a savepoint (a failing row leaves nothing)."""
+          outcomes: list[Outcome], written: list[tuple[Outcome, model.Package]]) -> list[Later]:
+    """Write the batch's rows; what is to run after they are flushed (a new
+    entry's default resource views) is returned.
+
+    A row's checks (structure, auth, the schema and the catalog rules) come
+    before anything of it is saved, so a row failing them is reported and
+    leaves nothing. Rows that pass are saved into the session one after the
+    other, without a flush in between (new entries' ids are given, the
+    look-ups are held by the batch) and flushed together by the caller: one
+    INSERT per table for the batch instead of one for every row. Anything
+    failing while a row is saved fails the batch, which is then written row
+    by row (:func:`_alone`). A batch of one row (that fallback, a single
+    write) saves its row in a savepoint, as before: anything failing there is
+    the row's error."""
+    later: list[Later] = []
+    if len(items) == 1:
+        _one_row(items[0], user, user_obj, matched, stored, held, outcomes, written, later)
+        return later
     for index, row in items:
         ctx = _context(user, user_obj)
         ctx["lyg_held"] = held  # type: ignore[typeddict-unknown-key]
         existing = matched.get(_key(row))
-        savepoint = model.Session.begin_nested()
+        # a new entry's look-ups are held by the batch: no flush of the rows before it
+        quiet = _no_autoflush if existing is None else contextlib.nullcontext
         try:
-            if existing is None:
-                outcome, pkg = _create(index, row, ctx, user_obj, held)
-            else:
-                outcome, pkg = _update(index, row, existing, stored[existing.id], ctx, user_obj, held)
+            with quiet():
+                if existing is None:
+                    step = _check_new(index, row, ctx, user_obj, held)
+                else:
+                    step = _check_update(index, row, existing, stored[existing.id], ctx, user_obj, held)
         except tk.ValidationError as err:
-            savepoint.rollback()
             outcomes.append(Outcome(index, FAILED, errors=err.error_dict))
             continue
         except tk.NotAuthorized as err:
-            savepoint.rollback()
-            message = str(err) or tk._("Not authorized")
-            outcomes.append(Outcome(index, FAILED, errors={"owner_org": [message]}))
+            outcomes.append(Outcome(index, FAILED, errors={"owner_org": [_not_authorized(err)]}))
             continue
-        _skip_unobserved_notifications()
-        savepoint.commit()
+        if isinstance(step, Outcome):  # unchanged
+            outcomes.append(step)
+            continue
+        with quiet():
+            outcome, pkg = step(later)
         outcomes.append(outcome)
         if pkg is not None:
             held.wrote(pkg)
             written.append((outcome, pkg))
+    return later
+
+
+def _no_autoflush() -> contextlib.AbstractContextManager[Any]:
+    return model.Session().no_autoflush
+
+
+def _one_row(item: Item, user: str, user_obj: model.User | None, matched: dict[str, model.Package],
+             stored: dict[str, dict[str, Any]], held: _Held, outcomes: list[Outcome],
+             written: list[tuple[Outcome, model.Package]], later: list[Later]) -> None:
+    """A row in a savepoint: whatever fails, checking or saving it, is its
+    error and leaves nothing."""
+    index, row = item
+    ctx = _context(user, user_obj)
+    ctx["lyg_held"] = held  # type: ignore[typeddict-unknown-key]
+    existing = matched.get(_key(row))
+    savepoint = model.Session.begin_nested()
+    try:
+        if existing is None:
+            step = _check_new(index, row, ctx, user_obj, held)
+        else:
+            step = _check_update(index, row, existing, stored[existing.id], ctx, user_obj, held)
+        outcome, pkg = (step, None) if isinstance(step, Outcome) else step(None)
+    except tk.ValidationError as err:
+        savepoint.rollback()
+        outcomes.append(Outcome(index, FAILED, errors=err.error_dict))
+        return
+    except tk.NotAuthorized as err:
+        savepoint.rollback()
+        outcomes.append(Outcome(index, FAILED, errors={"owner_org": [_not_authorized(err)]}))
+        return
+    _skip_unobserved_notifications()
+    savepoint.commit()
+    outcomes.append(outcome)
+    if pkg is not None:
+        held.wrote(pkg)
+        written.append((outcome, pkg))
+
+
+def _not_authorized(err: tk.NotAuthorized) -> str:
+    return str(err) or tk._("Not authorized")
 
 
 # A dry run rolls every batch back, so a row cannot find an entry that another
@@ -707,9 +806,11 @@ def _structure(data_dict: dict[str, Any]) -> None:
     _check_structure(data_dict)
 
 
-def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User | None, held: _Held,
-            keep_id: bool = False) -> tuple[Outcome, model.Package]:
-    """What ``package_create`` does, without committing or indexing."""
+def _check_new(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User | None,
+               held: _Held, keep_id: bool = False) -> Save:
+    """What ``package_create`` does, without committing or indexing: the
+    checks (raising ``ValidationError`` or ``NotAuthorized``; nothing is saved
+    yet), then the returned step saves the entry into the session."""
     data_dict = dict(row)
     if not keep_id:
         data_dict.pop("id", None)
@@ -730,6 +831,15 @@ def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User 
     data, errors = lib_plugins.plugin_validate(package_plugin, ctx, data_dict, schema, "package_create")
     if errors:
         raise tk.ValidationError(errors)
+    return lambda later: _save_new(index, data, ctx, user_obj, held, later)
+
+
+def _save_new(index: int, data: dict[str, Any], ctx: Context, user_obj: model.User | None, held: _Held,
+              later: list[Later] | None) -> tuple[Outcome, model.Package]:
+    """Save a checked new entry into the session (not flushed: the caller's
+    savepoint or batch flushes it). Its default resource views are made now,
+    or, given ``later``, added there to be made once it is flushed (they look
+    its resources up)."""
     include_plugin_data = False
     if user_obj is not None:
         data["creator_user_id"] = user_obj.id
@@ -741,8 +851,8 @@ def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User 
         # (package_create sets it after the insert: here it goes in the insert)
         pkg.metadata_modified = modified
     # The ids the insert would give (the columns' default), given now: the
-    # entry is written with the rest of the row in one flush, when the
-    # caller's savepoint commits (a query before then flushes it first).
+    # entry is written with the rest of the row (and of the batch) in one
+    # flush, by the caller.
     for obj in (pkg, *pkg.resources):
         if obj.id is None:
             obj.id = make_uuid()
@@ -753,24 +863,32 @@ def _create(index: int, row: dict[str, Any], ctx: Context, user_obj: model.User 
         _new_owner_org(pkg)
         if data.get("groups") is None:
             groups.created(pkg.id)
-    else:  # a given id named a stored (deleted) dataset: it may have memberships
+        else:  # the classification's group is looked for among the memberships just saved
+            model.Session.flush()
+    else:  # the name or id of a stored (deleted) dataset: it may have memberships
+        model.Session.flush()
         _owner_org(ctx, pkg)
     for item in p.PluginImplementations(p.IPackageController):
         item.create(pkg)
         item.after_dataset_create(ctx, data)
     if data.get("resources"):
-        tk.get_action("package_create_default_resource_views")(
-            logic.fresh_context(ctx, ignore_auth=True), {"package": data})
-    # the rest is written when the caller's savepoint commits (a flush)
+        def views() -> None:
+            tk.get_action("package_create_default_resource_views")(
+                logic.fresh_context(ctx, ignore_auth=True), {"package": data})
+        if later is None:
+            views()
+        else:
+            later.append(views)
     return Outcome(index, CREATED, pkg.id, data.get("resource_code")), pkg
 
 
-def _update(index: int, row: dict[str, Any], pkg: model.Package, stored: dict[str, Any], ctx: Context,
-            user_obj: model.User | None, held: _Held) -> tuple[Outcome, model.Package | None]:
-    """What ``package_patch`` does, without committing or indexing; nothing at
-    all when the validated row equals the stored entry."""
+def _check_update(index: int, row: dict[str, Any], pkg: model.Package, stored: dict[str, Any],
+                  ctx: Context, user_obj: model.User | None, held: _Held) -> Outcome | Save:
+    """What ``package_patch`` does, without committing or indexing: the checks
+    (raising ``ValidationError`` or ``NotAuthorized``), then the returned step
+    saves the change; the outcome itself when the row changes nothing."""
     if same_as_stored(row, stored):  # nothing the row gives differs: nothing to validate or write
-        return Outcome(index, UNCHANGED, pkg.id, stored.get("resource_code")), None
+        return Outcome(index, UNCHANGED, pkg.id, stored.get("resource_code"))
     data_dict = {k: v for k, v in stored.items() if k not in _NOT_PATCHED}
     if "groups" not in row:
         data_dict.pop("groups", None)  # kept as they are (package_membership_list_save(None))
@@ -787,7 +905,12 @@ def _update(index: int, row: dict[str, Any], pkg: model.Package, stored: dict[st
         raise tk.ValidationError(errors)
     include_plugin_data = bool(user_obj is not None and user_obj.sysadmin and data.get("plugin_data"))
     if not differs(data, pkg, include_plugin_data):
-        return Outcome(index, UNCHANGED, pkg.id, (pkg.extras or {}).get("resource_code")), None
+        return Outcome(index, UNCHANGED, pkg.id, (pkg.extras or {}).get("resource_code"))
+    return lambda later: _save_update(index, data, pkg, ctx, held, include_plugin_data)
+
+
+def _save_update(index: int, data: dict[str, Any], pkg: model.Package, ctx: Context, held: _Held,
+                 include_plugin_data: bool) -> tuple[Outcome, model.Package | None]:
     held.name_tags(data)
     pkg, change = model_save.package_dict_save(data, ctx, include_plugin_data)
     if not change:

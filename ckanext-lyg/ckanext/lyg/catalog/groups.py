@@ -63,7 +63,7 @@ def held() -> Iterator[None]:
     """Within the block (one transaction of the catalog's bulk writer), the
     classification groups are read in one query, not one for each entry, and
     a membership :func:`sync` adds is written with the rest of the entry
-    (the writer's savepoint for the row flushes it), not flushed by itself,
+    (the writer flushes the row, or the batch), not flushed by itself,
     and the memberships of an entry the block :func:`created` are not read."""
     names = {item["group"] for cls in ("1", "2") for item in reference.catalog_items(cls)
              if item.get("group")}
