@@ -204,15 +204,38 @@ def _info_items(data: FlattenDataDict) -> list[dict[str, Any]]:
 def _set(data: FlattenDataDict, key: str, value: str | None) -> None:
     """Set (or, with None, drop) a catalog field both as a field and as the
     extra it is stored in (the field validators already copied it there)."""
+    if value is None:
+        _drop(data, {key})
+        return
+    slots = [k[1] for k in data if len(k) == 3 and k[0] == "extras" and k[2] == "key" and data[k] == key]
+    data[(key,)] = value
+    if len(slots) == 1:  # its extra, changed where it is
+        data[("extras", slots[0], "value")] = value
+        return
+    extras = _take_extras(data, {key})
+    extras.append({"key": key, "value": value})
+    _put_extras(data, extras)
+
+
+def _drop(data: FlattenDataDict, keys: set[str]) -> None:
+    """Drop catalog fields, as fields and as extras."""
+    for key in keys:
+        data.pop((key,), None)
+    if any(len(k) == 3 and k[0] == "extras" and k[2] == "key" and data[k] in keys
+           for k in data if isinstance(data[k], str)):
+        _put_extras(data, _take_extras(data, keys))
+
+
+def _take_extras(data: FlattenDataDict, without: set[str]) -> list[dict[str, Any]]:
+    """Take the extras out of ``data``, in order, less those of the keys ``without``."""
     rows: dict[Any, dict[str, Any]] = {}
     for k in [k for k in data if len(k) == 3 and k[0] == "extras"]:
         rows.setdefault(k[1], {})[k[2]] = data.pop(k)
-    extras = [rows[n] for n in sorted(rows) if "key" in rows[n] and rows[n]["key"] != key]
-    if value is not None:
-        extras.append({"key": key, "value": value})
-        data[(key,)] = value
-    else:
-        data.pop((key,), None)
+    return [row for _n, row in sorted(rows.items())
+            if "key" in row and not (isinstance(row["key"], str) and row["key"] in without)]
+
+
+def _put_extras(data: FlattenDataDict, extras: list[dict[str, Any]]) -> None:
     for n, extra in enumerate(extras):
         for part, v in extra.items():
             data[("extras", n, part)] = v
@@ -228,15 +251,8 @@ OPTIONAL_TEXT_KEYS = (
 def _drop_empty(data: FlattenDataDict) -> None:
     """Empty optional fields are not stored (the form sends "" for them)."""
     empty = {k for k in OPTIONAL_TEXT_KEYS if (k,) in data and data[(k,)] in ("", None, "[]")}
-    if not empty:
-        return
-    extras = [k for k in data if len(k) == 3 and k[0] == "extras" and k[2] == "key" and data[k] in empty]
-    if not extras:
-        for k in empty:
-            data.pop((k,), None)
-        return
-    for key in sorted(empty):
-        _set(data, key, None)
+    if empty:
+        _drop(data, empty)
 
 
 def _add(errors: FlattenErrorDict, key: str, message: str) -> None:
