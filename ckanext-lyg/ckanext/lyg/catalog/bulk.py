@@ -632,7 +632,8 @@ def _batch(items: list[Item], user: str) -> list[Outcome]:
     made = held.make_tags() if len(items) > 1 else []
     with groups.held():
         later = _rows(items, user, user_obj, matched, stored, held, outcomes, written)
-    _skip_unobserved_notifications()  # (flushes: the batch's rows are written here)
+    model.Session.flush()  # the batch's rows are written here
+    _skip_unobserved_notifications()
     for step in later:
         step()
     held.reserve_claimed()
@@ -659,7 +660,7 @@ def _rows(items: list[Item], user: str, user_obj: model.User | None,
     the row's error."""
     later: list[Later] = []
     if len(items) == 1:
-        _one_row(items[0], user, user_obj, matched, stored, held, outcomes, written, later)
+        _one_row(items[0], user, user_obj, matched, stored, held, outcomes, written)
         return later
     for index, row in items:
         ctx = _context(user, user_obj)
@@ -697,9 +698,9 @@ def _no_autoflush() -> contextlib.AbstractContextManager[Any]:
 
 def _one_row(item: Item, user: str, user_obj: model.User | None, matched: dict[str, model.Package],
              stored: dict[str, dict[str, Any]], held: _Held, outcomes: list[Outcome],
-             written: list[tuple[Outcome, model.Package]], later: list[Later]) -> None:
-    """A row in a savepoint: whatever fails, checking or saving it, is its
-    error and leaves nothing."""
+             written: list[tuple[Outcome, model.Package]]) -> None:
+    """A row in a savepoint: whatever fails, checking or saving it (its
+    default resource views included), is its error and leaves nothing."""
     index, row = item
     ctx = _context(user, user_obj)
     ctx["lyg_held"] = held  # type: ignore[typeddict-unknown-key]
