@@ -323,12 +323,18 @@ def _make_tags(rows: list[dict[str, Any]]) -> list[str]:
         return []
     existing = {name for (name,) in model.Session.query(model.Tag.name).filter(
         model.Tag.name.in_(wanted), model.Tag.vocabulary_id.is_(None))}
-    made = [model.Tag(name=name) for name in sorted(wanted - existing) if len(name) <= model.MAX_TAG_LENGTH]
-    model.Session.add_all(made)
-    model.Session.flush()
-    ids = [tag.id for tag in made]
+    ids = [tag.id for tag in _new_tags(wanted - existing)]
     model.Session.commit()
     return ids
+
+
+def _new_tags(names: set[str]) -> list[model.Tag]:
+    """Free tags of these names (those a tag may have), added and flushed."""
+    made = [model.Tag(name=name) for name in sorted(names) if len(name) <= model.MAX_TAG_LENGTH]
+    if made:
+        model.Session.add_all(made)
+        model.Session.flush()
+    return made
 
 
 def _drop_unused_tags(ids: list[str], commit: bool = True) -> None:
@@ -432,7 +438,7 @@ def create(data_dict: dict[str, Any], user: str, ignore_auth: bool = False) -> O
         outcome, pkg = _check_new(0, data_dict, ctx, user_obj, held, keep_id=True)(None)
     except tk.NotAuthorized as err:
         savepoint.rollback()
-        raise tk.ValidationError({"owner_org": [str(err) or tk._("Not authorized")]}) from None
+        raise tk.ValidationError({"owner_org": [_not_authorized(err)]}) from None
     except tk.ValidationError:
         savepoint.rollback()
         raise
@@ -506,12 +512,7 @@ class _Held:
         saved without a flush in between cannot find a tag another row made
         (the ids of those created; :func:`_drop_unused_tags` removes the ones
         no saved row took)."""
-        made = [model.Tag(name=name) for name in sorted(self._wanted_tags - self.tags.keys())
-                if len(name) <= model.MAX_TAG_LENGTH]
-        if not made:
-            return []
-        model.Session.add_all(made)
-        model.Session.flush()
+        made = _new_tags(self._wanted_tags - self.tags.keys())
         self.tags.update((tag.name, tag) for tag in made)
         return [tag.id for tag in made]
 
@@ -663,32 +664,20 @@ def _rows(items: list[Item], user: str, user_obj: model.User | None,
         _one_row(items[0], user, user_obj, matched, stored, held, outcomes, written)
         return later
     for index, row in items:
-        ctx = _context(user, user_obj)
-        ctx["lyg_held"] = held  # type: ignore[typeddict-unknown-key]
-        existing = matched.get(_key(row))
         # a new entry's look-ups are held by the batch: no flush of the rows before it
-        quiet = _no_autoflush if existing is None else contextlib.nullcontext
+        quiet = _no_autoflush if _key(row) not in matched else contextlib.nullcontext
         try:
             with quiet():
-                if existing is None:
-                    step = _check_new(index, row, ctx, user_obj, held)
-                else:
-                    step = _check_update(index, row, existing, stored[existing.id], ctx, user_obj, held)
-        except tk.ValidationError as err:
-            outcomes.append(Outcome(index, FAILED, errors=err.error_dict))
-            continue
-        except tk.NotAuthorized as err:
-            outcomes.append(Outcome(index, FAILED, errors={"owner_org": [_not_authorized(err)]}))
+                step = _check(index, row, user, user_obj, matched, stored, held)
+        except (tk.ValidationError, tk.NotAuthorized) as err:
+            outcomes.append(_failed(index, err))
             continue
         if isinstance(step, Outcome):  # unchanged
             outcomes.append(step)
             continue
         with quiet():
             outcome, pkg = step(later)
-        outcomes.append(outcome)
-        if pkg is not None:
-            held.wrote(pkg)
-            written.append((outcome, pkg))
+        _record(outcome, pkg, held, outcomes, written)
     return later
 
 
@@ -702,26 +691,39 @@ def _one_row(item: Item, user: str, user_obj: model.User | None, matched: dict[s
     """A row in a savepoint: whatever fails, checking or saving it (its
     default resource views included), is its error and leaves nothing."""
     index, row = item
-    ctx = _context(user, user_obj)
-    ctx["lyg_held"] = held  # type: ignore[typeddict-unknown-key]
-    existing = matched.get(_key(row))
     savepoint = model.Session.begin_nested()
     try:
-        if existing is None:
-            step = _check_new(index, row, ctx, user_obj, held)
-        else:
-            step = _check_update(index, row, existing, stored[existing.id], ctx, user_obj, held)
+        step = _check(index, row, user, user_obj, matched, stored, held)
         outcome, pkg = (step, None) if isinstance(step, Outcome) else step(None)
-    except tk.ValidationError as err:
+    except (tk.ValidationError, tk.NotAuthorized) as err:
         savepoint.rollback()
-        outcomes.append(Outcome(index, FAILED, errors=err.error_dict))
-        return
-    except tk.NotAuthorized as err:
-        savepoint.rollback()
-        outcomes.append(Outcome(index, FAILED, errors={"owner_org": [_not_authorized(err)]}))
+        outcomes.append(_failed(index, err))
         return
     _skip_unobserved_notifications()
     savepoint.commit()
+    _record(outcome, pkg, held, outcomes, written)
+
+
+def _check(index: int, row: dict[str, Any], user: str, user_obj: model.User | None,
+           matched: dict[str, model.Package], stored: dict[str, dict[str, Any]],
+           held: _Held) -> Outcome | Save:
+    """The row's checks (see :func:`_check_new`, :func:`_check_update`)."""
+    ctx = _context(user, user_obj)
+    ctx["lyg_held"] = held  # type: ignore[typeddict-unknown-key]
+    existing = matched.get(_key(row))
+    if existing is None:
+        return _check_new(index, row, ctx, user_obj, held)
+    return _check_update(index, row, existing, stored[existing.id], ctx, user_obj, held)
+
+
+def _failed(index: int, err: tk.ValidationError | tk.NotAuthorized) -> Outcome:
+    if isinstance(err, tk.NotAuthorized):
+        return Outcome(index, FAILED, errors={"owner_org": [_not_authorized(err)]})
+    return Outcome(index, FAILED, errors=err.error_dict)
+
+
+def _record(outcome: Outcome, pkg: model.Package | None, held: _Held, outcomes: list[Outcome],
+            written: list[tuple[Outcome, model.Package]]) -> None:
     outcomes.append(outcome)
     if pkg is not None:
         held.wrote(pkg)
