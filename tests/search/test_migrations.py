@@ -102,14 +102,19 @@ def test_hot_columns_first_rewrite_keeps_everything_but_the_order(cli):
     after = _layout()
     assert after["columns"][:3] == ["doc_no", "indexed_at", "metadata_modified"]
     assert after["columns"].index("tsv_head") < after["columns"].index("doc")
+    # 0012: the public label's flag with the fixed-width columns
+    assert after["columns"][4] == "labels_public"
     model.Session.remove()
 
+    run(cli, "db", "downgrade", "-p", "lyg_search", "--version", "0010_hot_columns_first")
+    at_0010 = _layout()
+    model.Session.remove()
     run(cli, "db", "downgrade", "-p", "lyg_search", "--version", "0009_doc_numbers")
     before = _layout()
     assert before["columns"][0] == "index_id" and before["columns"][-1] == "doc_no"
-    assert sorted(before["columns"]) == sorted(after["columns"])
+    assert sorted(before["columns"]) == sorted(at_0010["columns"])
     assert {k: v for k, v in before.items() if k != "columns"} == \
-        {k: v for k, v in after.items() if k != "columns"}
+        {k: v for k, v in at_0010.items() if k != "columns"}
     model.Session.remove()
 
     run(cli, "db", "upgrade", "-p", "lyg_search")
@@ -124,3 +129,29 @@ def test_hot_columns_first_rewrite_keeps_everything_but_the_order(cli):
     assert doc_no > last
     res = call_action("package_search", q="生产总值", **{"facet.field": '["tags"]'})
     assert res["count"] == 4 and res["facets"] == {"tags": {"宏观经济": 4}}
+
+
+def _gin_options() -> dict[str, list[str] | None]:
+    return dict(model.Session.execute(sa.text(
+        "SELECT c.relname, c.reloptions FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_am a ON a.oid = c.relam "
+        "WHERE i.indrelid = 'lyg_search_doc'::regclass AND a.amname = 'gin'")).all())
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_text_indexes_keep_short_pending_lists(cli):
+    factories.Dataset(name="gdp", title="地区生产总值季度数据",
+                      owner_org=factories.Organization()["id"])
+    model.Session.commit()
+    upgraded = _gin_options()
+    assert {"lyg_search_doc_tsv", "lyg_search_doc_tsv_title", "lyg_search_doc_facets",
+            "lyg_search_doc_suggest"} <= set(upgraded)
+    assert all(opts == ["gin_pending_list_limit=256"] for opts in upgraded.values()), upgraded
+    model.Session.remove()
+    run(cli, "db", "downgrade", "-p", "lyg_search", "--version", "0010_hot_columns_first")
+    assert set(_gin_options().values()) == {None}
+    model.Session.remove()
+    run(cli, "db", "upgrade", "-p", "lyg_search")
+    assert _gin_options() == upgraded
+    # the entry written before is found through the indexes
+    assert names(call_action("package_search", q="生产总值")) == {"gdp"}

@@ -126,7 +126,20 @@ def test_permission_labels_filter_is_not_an_index_condition():
     one = query.Translator().lucene('permission_labels:"public"')
     assert many.sql == "(d.permission_labels && %s::text[]) IS TRUE"
     assert many.params == [["public", "member-x"]]
-    assert one.sql == "(d.permission_labels && ARRAY[%s]::text[]) IS TRUE"
+    assert one.sql == "(d.permission_labels && %s::text[]) IS TRUE"
+    assert one.params == [["public"]]
+
+
+def test_the_public_label_is_read_from_the_rows_flag():
+    t = query.Translator(public_flag=True)
+    assert t.lucene('permission_labels:"public"').sql == "d.labels_public"
+    many = t.lucene('+permission_labels:("public" OR "member-x" OR "creator-y")')
+    assert many.sql == "(d.labels_public OR (d.permission_labels && %s::text[]) IS TRUE)"
+    assert many.params == [["member-x", "creator-y"]]
+    # labels without "public" (a collaborator's own page) test the array
+    assert t.lucene('permission_labels:"member-x"').sql == \
+        "(d.permission_labels && %s::text[]) IS TRUE"
+    assert t.lucene('-permission_labels:"public"').sql == "(NOT COALESCE(d.labels_public, FALSE))"
 
 
 def test_a_range_bound_luqum_reads_as_an_operator_is_a_literal():

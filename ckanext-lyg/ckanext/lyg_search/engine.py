@@ -208,13 +208,15 @@ class PostgresSolr:
     def _filter(self, q: str) -> Sql:
         return Translator().lucene(q)
 
-    def plan(self, q: str, params: dict[str, Any], codes: bool = False) -> Plan:
-        """The query's SQL; ``codes``: the rows have facet codes (0008)."""
+    def plan(self, q: str, params: dict[str, Any], codes: bool = False,
+             public_flag: bool = False) -> Plan:
+        """The query's SQL; ``codes``: the rows have facet codes (0008);
+        ``public_flag``: the rows have the ``public`` label's flag (0012)."""
         df = params.get("df") or "text"
         if not F.FIELD_NAME.match(df):
             raise QueryError(f"Invalid default field: {df!r}")
         default_and = str(params.get("q.op", "AND")).upper() != "OR"
-        t = Translator(df=df, default_and=default_and, codes=codes)
+        t = Translator(df=df, default_and=default_and, codes=codes, public_flag=public_flag)
         q = (q or "").strip() or "*:*"
         def_type = params.get("defType") or "lucene"
         if q in ("*:*", '""', "''"):
@@ -232,7 +234,8 @@ class PostgresSolr:
                 parts.append(frange)
                 continue
             if fq.strip():
-                parts.append(Translator(default_and=default_and, codes=codes).lucene(fq))
+                parts.append(Translator(default_and=default_and, codes=codes,
+                                        public_flag=public_flag).lucene(fq))
         if rank_queries:
             combined = Sql(
                 " || ".join(r.sql for r in rank_queries),
@@ -262,7 +265,8 @@ class PostgresSolr:
         if rows < 0 or start < 0:
             raise QueryError('"rows" and "start" must not be negative')
         conn = model.Session.connection()
-        plan = self.plan(q, params, codes=summary.codes_column(conn))
+        plan = self.plan(q, params, codes=summary.codes_column(conn),
+                         public_flag=summary.has_column(conn, "labels_public"))
         fl = _field_list(params.get("fl"))
         want_facets = str(params.get("facet", "false")).lower() in ("true", "on", "1")
         facet_fields = _as_list(params.get("facet.field")) if want_facets else []

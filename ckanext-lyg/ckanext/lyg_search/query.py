@@ -36,6 +36,7 @@ ELEMS = (
 LONG_VALUE = 256
 # Facet keys: ``field<US>value`` (migration 0006 builds them from ``terms``).
 FACET_SEP = "\x1f"
+PUBLIC_LABEL = "public"  # every CKAN user's permission labels include it
 
 
 def facet_key(field: str, value: str) -> str:
@@ -230,6 +231,9 @@ class Translator:
     # Whether the rows have ``facet_codes`` (migration 0008): a facet-key
     # filter then tests the in-row codes before the out-of-line keys.
     codes: bool = False
+    # Whether the rows have the ``labels_public`` flag (migration 0012): the
+    # ``public`` permission label is then tested on it, not on the array.
+    public_flag: bool = False
 
     # -- entry points ------------------------------------------------------
 
@@ -373,7 +377,7 @@ class Translator:
             if same is not None:
                 name, values = same
                 if name in F.ARRAY_COLUMNS:
-                    return _overlap(F.ARRAY_COLUMNS[name], "%s::text[]", [values])
+                    return self._labels(F.ARRAY_COLUMNS[name], values)
                 if name in F.COLUMNS:
                     return Sql(f"{F.COLUMNS[name]} = ANY(%s)", [values])
                 keys = [facet_key(name, v) for v in values]
@@ -448,7 +452,7 @@ class Translator:
             if wildcard:
                 return Sql(f"EXISTS (SELECT 1 FROM unnest({col}) v WHERE v LIKE %s)",
                            [_like_pattern(value)])
-            return _overlap(col, "ARRAY[%s]::text[]", [value])
+            return self._labels(col, [value])
         if ftype == F.DATE:
             if wildcard:
                 return self.exists(fld)
@@ -494,6 +498,17 @@ class Translator:
                 return Sql.false()  # dataset names are ASCII
             return Sql("d.name LIKE %s", ["%" + _like_pattern(core) + "%"])
         return Sql("d.tsv_title @@ to_tsquery('simple', %s)", [_ts_lexeme(core) + ":*"])
+
+    def _labels(self, col: str, values: list[str]) -> Sql:
+        """Rows whose array ``col`` holds any of ``values``; for the
+        permission labels, ``public`` is read from the row's flag."""
+        if not (self.public_flag and col == F.ARRAY_COLUMNS["permission_labels"]
+                and PUBLIC_LABEL in values):
+            return _overlap(col, "%s::text[]", [values])
+        others = [v for v in values if v != PUBLIC_LABEL]
+        if not others:
+            return Sql("d.labels_public")
+        return Sql(f"(d.labels_public OR ({col} && %s::text[]) IS TRUE)", [others])
 
     def exists(self, fld: str) -> Sql:
         if fld in F.COLUMNS:

@@ -34,7 +34,7 @@ LOCK_KEY = 7264001  # the count writers' advisory lock (migration 0006)
 KEYED = -3  # result rows of facet keys
 MAX_FACET_LIMIT = 10000
 SIG_COLUMNS = frozenset({"site_id", "state", "capacity", "dataset_type", "entity_type",
-                         "owner_org", "permission_labels"})
+                         "owner_org", "permission_labels", "labels_public"})
 _SIG_KEY = ("md5(concat_ws(E'\\x1e', " + ", ".join(
     f"coalesce(d.{c}::text, E'\\x1d')" for c in ("site_id", "state", "capacity", "dataset_type",
                                                  "entity_type", "owner_org", "permission_labels"))
@@ -49,7 +49,7 @@ def answerable(where: Sql, facet_fields: Iterable[str]) -> bool:
         return False
     if not set(re.findall(r"\bd\.([a-z_]+)", where.sql)) <= SIG_COLUMNS:
         return False
-    return all(ff in SIG_COLUMNS - {"permission_labels"} or
+    return all(ff in SIG_COLUMNS - {"permission_labels", "labels_public"} or
                (ff not in F.COLUMNS and ff not in F.ARRAY_COLUMNS) for ff in facet_fields)
 
 
