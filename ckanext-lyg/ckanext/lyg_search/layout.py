@@ -40,7 +40,7 @@ def rewrite(conn: Any, order: tuple[str, ...], add: dict[str, str] | None = None
     names = [c[0] for c in columns]
     existing = list(names)
     names += [n for n in add if n not in existing]
-    wanted = [n for n in order if n in names] + [n for n in names if n not in order]
+    wanted = list(dict.fromkeys([n for n in order if n in names] + names))
     if wanted == existing:
         return
     by_name = {c[0]: c for c in columns}
