@@ -13,7 +13,6 @@ nothing stale can be served, and nothing needs to be told to forget.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections import OrderedDict
@@ -34,7 +33,7 @@ _entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
 _orders: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
 
 
-def generation(conn: Any) -> tuple[int, int]:
+def generation(conn: Any, prefer_indexes: bool = False) -> tuple[int, int]:
     """The current index generation (one cheap read of the sequence), with
     the sequence's identity: a sequence created again (a database restored or
     reset, the migrations run down and up) starts again at 1, and must not
@@ -42,27 +41,54 @@ def generation(conn: Any) -> tuple[int, int]:
 
     The same round trip turns JIT compilation off for the transaction (search
     statements are short, and compiling them costs more than it saves) and
-    gives it enough work memory to keep a result set's facets off disk."""
+    gives it enough work memory to keep a result set's facets off disk; with
+    ``prefer_indexes``, it also keeps the planner off sequential scans (see
+    :class:`IndexPreference`)."""
+    seqscan = ", set_config('enable_seqscan', 'off', true)" if prefer_indexes else ""
     row = conn.exec_driver_sql(
         f"SELECT '{SEQUENCE}'::regclass::oid, last_value, set_config('jit', 'off', true), "
-        f"set_config('work_mem', '32MB', true) FROM {SEQUENCE}").one()
+        f"set_config('work_mem', '32MB', true){seqscan} FROM {SEQUENCE}").one()
     return int(row[0]), int(row[1])
 
 
-@contextlib.contextmanager
-def prefer_indexes(conn: Any, on: bool):
+RESTORE_SEQSCAN = "set_config('enable_seqscan', 'on', true)"
+
+
+class IndexPreference:
     """While a text search runs, keep the planner off sequential scans where
     an index can answer: the text vectors live out of line, and the planner
     does not count the cost of fetching them row by row. (A match-all query
-    is left alone: there a sequential scan is the right plan.)"""
-    if not on:
-        yield
-        return
-    conn.exec_driver_sql("SELECT set_config('enable_seqscan', 'off', true)")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql("SELECT set_config('enable_seqscan', 'on', true)")
+    is left alone: there a sequential scan is the right plan.)
+
+    The setting is made in the round trip that reads the generation
+    (:meth:`generation`) and undone in the search's last statement, the
+    page's fetch (:meth:`restore_column`), or by :meth:`restore` when no
+    fetch undid it: the rest of the transaction plans as before, and the
+    search makes no round trip for the setting."""
+
+    def __init__(self, conn: Any, on: bool) -> None:
+        self.conn = conn
+        self.on = on
+        self.pending = False
+
+    def generation(self) -> tuple[int, int]:
+        gen = generation(self.conn, prefer_indexes=self.on and not self.pending)
+        self.pending = self.pending or self.on
+        return gen
+
+    def restore_column(self) -> str | None:
+        """A column for the next statement that undoes the setting (the
+        statement must return a row for it to run: see :meth:`restored`)."""
+        return f"(SELECT {RESTORE_SEQSCAN})" if self.pending else None
+
+    def restored(self) -> None:
+        """The statement with :meth:`restore_column` returned rows."""
+        self.pending = False
+
+    def restore(self) -> None:
+        if self.pending:
+            self.pending = False
+            self.conn.exec_driver_sql(f"SELECT {RESTORE_SEQSCAN}")
 
 
 def _get(store: OrderedDict, key: tuple) -> Any | None:

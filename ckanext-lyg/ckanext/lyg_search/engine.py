@@ -39,7 +39,8 @@ DEFAULT_ROWS = 10
 DEEP_FROM = 1000
 DEEP_MAX = 200_000
 # Fields a hit has without reading its stored document.
-_OWN_COLUMNS = {"id", "index_id", "permission_labels", "score"}
+_OWN_COLUMNS = {"id", "index_id", "permission_labels", "score", "data_dict",
+                "validated_data_dict"}
 MAX_FACET_LIMIT = 10000
 SORT_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s+(asc|desc)\s*$", re.I)
 
@@ -275,13 +276,18 @@ class PostgresSolr:
         for ff in facet_fields:
             if not F.FIELD_NAME.match(ff):
                 raise QueryError(f"Invalid facet field: {ff!r}")
-        with cache.prefer_indexes(conn, "@@" in plan.where.sql):
-            return self._execute(conn, plan, fl, facet_fields, limit, mincount, rows, start)
+        preference = cache.IndexPreference(conn, "@@" in plan.where.sql)
+        try:
+            return self._execute(conn, plan, fl, facet_fields, limit, mincount, rows, start,
+                                 preference)
+        finally:
+            preference.restore()
 
     def _execute(self, conn: Any, plan: Plan, fl: list[str], facet_fields: list[str],
-                 limit: int, mincount: int, rows: int, start: int) -> Results:
+                 limit: int, mincount: int, rows: int, start: int,
+                 preference: cache.IndexPreference) -> Results:
         where = plan.where
-        key = (cache.generation(conn), where.sql, tuple(map(_hashable, where.params)))
+        key = (preference.generation(), where.sql, tuple(map(_hashable, where.params)))
         count = cache.get(("count", *key))
         facets: dict[str, Any] = {"facet_fields": {}}
         missing = []
@@ -319,7 +325,7 @@ class PostgresSolr:
                 page_ids = self._deep_page_ids(conn, plan, key, rows, start, count)
             if page_ids is None:
                 page_ids = self._page_ids(conn, plan, rows, start)
-            docs = self._fetch(conn, plan, page_ids, fl)
+            docs = self._fetch(conn, plan, page_ids, fl, preference)
             if len(docs) < min(rows, count - start):
                 # the index changed under a cached count: count again
                 count = self._one_pass(conn, plan, [], limit, mincount, 0, 0)[0]
@@ -466,9 +472,11 @@ class PostgresSolr:
                                   generation, in_memory=False)
         return count, out, page
 
-    def _fetch(self, conn: Any, plan: Plan, ids: list[str], fl: list[str]) -> list[dict]:
+    def _fetch(self, conn: Any, plan: Plan, ids: list[str], fl: list[str],
+               preference: cache.IndexPreference | None = None) -> list[dict]:
         if not ids:
             return []
+        restore = preference.restore_column() if preference else None
         want_data = "data_dict" in fl or "*" in fl
         want_validated = "validated_data_dict" in fl or "*" in fl
         want_doc = not set(fl) <= _OWN_COLUMNS  # the stored document is out of line
@@ -477,12 +485,13 @@ class PostgresSolr:
             "d.data_dict" if want_data else "NULL",
             "d.validated_data_dict" if want_validated else "NULL",
             f"({plan.score.sql})",
+            restore or "NULL",
         ]
         sql = (f"SELECT {', '.join(select)} FROM {store.TABLE} d "
                "WHERE d.index_id = ANY(%s)")
         found = {}
         for row in conn.exec_driver_sql(sql, tuple([*plan.score.params, list(ids)])):
-            index_id, id_, doc, labels, data, validated, score = row
+            index_id, id_, doc, labels, data, validated, score, _ = row
             full = dict(doc or {})
             full.update(index_id=index_id, id=id_, permission_labels=list(labels),
                         score=float(score or 0))
@@ -491,6 +500,8 @@ class PostgresSolr:
             if validated is not None:
                 full["validated_data_dict"] = validated
             found[index_id] = _project(full, fl)
+        if found and restore:
+            preference.restored()
         return [found[i] for i in ids if i in found]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -639,9 +640,27 @@ def _ts_lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+# Queries up to this length are parsed once per process: every search of a
+# portal carries the same filters (site, state, capacity, the user's
+# permission labels), and parsing costs more than translating the tree.
+PARSED_KEPT_LENGTH = 1000
+
+
 def parse(q: str) -> T.Item:
+    """The query's syntax tree (shared between callers: never modified)."""
     if len(q) > 20000:
         raise QueryError("The query is too long")
+    if len(q) <= PARSED_KEPT_LENGTH:
+        return _parse_kept(q)
+    return _parse(q)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_kept(q: str) -> T.Item:
+    return _parse(q)
+
+
+def _parse(q: str) -> T.Item:
     try:
         return _luqum_parse(q)
     except ParseError as e:
