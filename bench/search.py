@@ -96,6 +96,9 @@ class Bench:
         text = (ROOT / "test.ini").read_text()
         text = text.replace("ckan.site_id = test.ckan.net", f"ckan.site_id = {SITE_ID}")
         text = text.replace("testing = true\n", "")
+        # the production default (tests turn it off)
+        text = text.replace("ckanext.lyg_search.parallel_facets = false",
+                            "ckanext.lyg_search.parallel_facets = true")
         text = text.replace("%(here)s", str(ROOT))
         text = text.replace("level = INFO", "level = WARN")
         path = Path(tempfile.gettempdir()) / "lyg-bench-search.ini"

@@ -44,11 +44,18 @@ def generation(conn: Any, prefer_indexes: bool = False) -> tuple[int, int]:
     gives it enough work memory to keep a result set's facets off disk; with
     ``prefer_indexes``, it also keeps the planner off sequential scans (see
     :class:`IndexPreference`)."""
+    return read_state(conn, prefer_indexes)[0]
+
+
+def read_state(conn: Any, prefer_indexes: bool = False) -> tuple[tuple[int, int], bool]:
+    """:func:`generation`, and whether the transaction has written (its own
+    writes are seen by its own statements only)."""
     seqscan = ", set_config('enable_seqscan', 'off', true)" if prefer_indexes else ""
     row = conn.exec_driver_sql(
-        f"SELECT '{SEQUENCE}'::regclass::oid, last_value, set_config('jit', 'off', true), "
+        f"SELECT '{SEQUENCE}'::regclass::oid, last_value, "
+        "pg_current_xact_id_if_assigned() IS NOT NULL, set_config('jit', 'off', true), "
         f"set_config('work_mem', '32MB', true){seqscan} FROM {SEQUENCE}").one()
-    return int(row[0]), int(row[1])
+    return (int(row[0]), int(row[1])), bool(row[2])
 
 
 RESTORE_SEQSCAN = "set_config('enable_seqscan', 'on', true)"
@@ -70,9 +77,10 @@ class IndexPreference:
         self.conn = conn
         self.on = on
         self.pending = False
+        self.wrote = True  # whether the transaction has written (known after generation())
 
     def generation(self) -> tuple[int, int]:
-        gen = generation(self.conn, prefer_indexes=self.on and not self.pending)
+        gen, self.wrote = read_state(self.conn, prefer_indexes=self.on and not self.pending)
         self.pending = self.pending or self.on
         return gen
 

@@ -23,11 +23,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from ckan import model
 from ckan.lib.search.common import SearchError, SearchQueryError
 from sqlalchemy.exc import DBAPIError
 
-from . import cache, facet_memory, spatial, store, summary
+from . import cache, facet_memory, parallel, spatial, store, summary
 from . import fields as F
 from .query import QueryError, Sql, Translator, _join
 
@@ -313,8 +314,10 @@ class PostgresSolr:
             count, _, _ = self._one_pass(conn, plan, [], limit, mincount, 0, 0)
             cache.put(("count", *key), count)
         elif count is None or missing:
-            count, computed, page_ids = self._one_pass(conn, plan, missing, limit, mincount,
-                                                       rows, start, key[0])
+            split = self._beside(conn, plan, missing, limit, mincount, rows, start, key[0],
+                                 preference)
+            count, computed, page_ids = split or self._one_pass(
+                conn, plan, missing, limit, mincount, rows, start, key[0])
             cache.put(("count", *key), count)
             for ff, values in computed.items():
                 cache.put(("facet", ff, limit, mincount, *key), values)
@@ -363,6 +366,54 @@ class PostgresSolr:
                f"ORDER BY {', '.join(order)} LIMIT %s OFFSET %s")
         params = [*plan.where.params, *oparams, rows, start]
         return [r[0] for r in conn.exec_driver_sql(sql, tuple(params))]
+
+    def _beside(self, conn: Any, plan: Plan, fields: list[str], limit: int, mincount: int,
+                rows: int, start: int, generation: Any, preference: cache.IndexPreference,
+                ) -> tuple[int, dict[str, list[Any]], list[str]] | None:
+        """The count (and the facets, counted in memory) on a second
+        connection while this one reads the page (:mod:`.parallel`); None when
+        that does not apply or failed: the caller then does all in one pass."""
+        if not (rows and start < DEEP_FROM and not preference.wrote
+                and parallel.enabled() and parallel.idle_core()):
+            return None
+        bind = model.Session.get_bind()
+        if not isinstance(bind, sa.engine.Engine):
+            return None
+        memory = self._memory_for(conn, fields, generation) if fields else None
+        if fields and memory is None:
+            return None
+        where = plan.where
+        numbers = ", array_to_string(array_agg(d.doc_no), ',')" if memory else ", NULL"
+
+        def count_and_facets(other: Any) -> tuple[int, dict[str, list[Any]]] | None:
+            count, hits = other.exec_driver_sql(
+                f"SELECT count(*){numbers} FROM {store.TABLE} d WHERE {where.sql}",
+                tuple(where.params)).one()
+            out: dict[str, list[Any]] = {ff: [] for ff in fields}
+            if memory and not memory.count(facet_memory.numbers(hits), fields, limit,
+                                           mincount, out):
+                return None  # a hit newer than the arrays
+            return int(count), out
+
+        beside = parallel.Beside(bind, preference.on, count_and_facets)
+        try:
+            page = self._page_ids(conn, plan, rows, start)
+        finally:
+            counted = beside.result()
+        if counted is None:
+            return None
+        return counted[0], counted[1], page
+
+    def _memory_for(self, conn: Any, fields: list[str], generation: Any,
+                    ) -> facet_memory.Columns | None:
+        """The in-memory values when every one of ``fields`` is counted there."""
+        if any(ff in F.COLUMNS or ff in F.ARRAY_COLUMNS for ff in fields):
+            return None
+        if not set(fields) <= summary.counted_with_site_fields(conn, fields, generation):
+            return None
+        if summary.facet_codes(conn, generation, fields) is None or not facet_memory.enabled():
+            return None
+        return facet_memory.columns(generation, fields)
 
     def _one_pass(self, conn: Any, plan: Plan, fields: list[str], limit: int, mincount: int,
                   rows: int, start: int, generation: Any = None, in_memory: bool = True,
