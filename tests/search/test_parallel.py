@@ -7,30 +7,20 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 
 import pytest
-import sqlalchemy as sa
 from ckan import model
 from ckanext.lyg_search import cache, facet_memory, parallel
 
 from .conftest import search_as
-from .test_summary import expected_facets, site  # noqa: F401 - the fixture
+from .test_facet_memory import _no_arrays_left  # noqa: F401 - autouse fixture
+from .test_summary import Statements, expected_facets, site  # noqa: F401 - the fixture
 
 FIELDS = ["organization", "tags", "res_format", "license_id", "groups"]
 QUERIES = ({"q": "人口"}, {"q": "企业 OR 户籍"}, {"q": "人口", "fq": "-tags:户籍"},
            {"q": "人口", "include_private": True}, {"q": "人口", "sort": "name asc"},
            {"q": "人口", "rows": 1, "start": 1})
 HELPER = "lyg-search-facets"
-
-
-@pytest.fixture(autouse=True)
-def _no_arrays_left():
-    facet_memory.wait()
-    facet_memory.forget()
-    yield
-    facet_memory.wait()
-    facet_memory.forget()
 
 
 @pytest.fixture
@@ -45,25 +35,10 @@ def beside(site, monkeypatch):  # noqa: F811
     model.Session.rollback()
 
 
-class Threads:
-    """(thread name, statement) of the SQL run while the block runs."""
-
-    def __enter__(self):
-        self.seen = []
-        sa.event.listen(model.meta.engine, "before_cursor_execute", self._record)
-        return self.seen
-
-    def __exit__(self, *exc):
-        sa.event.remove(model.meta.engine, "before_cursor_execute", self._record)
-
-    def _record(self, conn, cursor, statement, *args):
-        self.seen.append((threading.current_thread().name, statement))
-
-
 def search(user, params, facets=True):
     cache.clear()
     extra = {"facet.field": json.dumps(FIELDS)} if facets else {}
-    with Threads() as seen:
+    with Statements(threads=True) as seen:
         res = search_as(user, **extra, **params)
     return res, [s for name, s in seen if name == HELPER]
 

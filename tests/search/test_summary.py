@@ -10,6 +10,7 @@ equals the one read from the hits themselves.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 
 import pytest
@@ -54,7 +55,11 @@ def assert_consistent():
 
 
 class Statements:
-    """The SQL statements run while the block runs (an event listener)."""
+    """The SQL statements run while the block runs (an event listener); with
+    ``threads``, as (thread name, statement) pairs."""
+
+    def __init__(self, threads: bool = False):
+        self.threads = threads
 
     def __enter__(self):
         self.seen = []
@@ -65,7 +70,8 @@ class Statements:
         sa.event.remove(model.meta.engine, "before_cursor_execute", self._record)
 
     def _record(self, conn, cursor, statement, *args):
-        self.seen.append(statement)
+        self.seen.append((threading.current_thread().name, statement) if self.threads
+                         else statement)
 
 
 def from_counts(statements) -> bool:
