@@ -68,12 +68,17 @@ def test_same_answers_as_one_statement(site, beside, monkeypatch):  # noqa: F811
     assert any(count for count, _, _ in answers.values())
 
 
-def test_a_keyword_without_facets_is_counted_beside(site, beside):  # noqa: F811
-    res, helper = search(None, {"q": "人口"}, facets=False)
+@pytest.mark.parametrize("params", [{"q": "人口"}, {"q": "人口", "sort": "name desc", "rows": 2},
+                                    {"q": "人口", "fq": "-tags:户籍", "sort": "metadata_modified desc"}])
+def test_a_keyword_without_facets_is_counted_beside(site, beside, monkeypatch,  # noqa: F811
+                                                    params):
+    res, helper = search(None, params, facets=False)
     assert len(helper) == 2  # its settings, then the count
     assert "SELECT count(*), NULL FROM lyg_search_doc" in helper[1]
-    assert res["count"] == search_as(None, q="人口", rows=1000)["count"] > 0
-    assert len(res["results"]) == min(10, res["count"])
+    monkeypatch.setattr(parallel, "enabled", lambda: False)
+    alone, helper = search(None, params, facets=False)
+    assert helper == [] and answer(res) == answer(alone)
+    assert res["count"] > 0 and len(res["results"]) == min(params.get("rows", 10), res["count"])
 
 
 def test_not_in_a_transaction_that_has_written(site, beside):  # noqa: F811

@@ -310,8 +310,14 @@ class PostgresSolr:
             missing = []
         if count is None and not missing and not plan.ranked:
             # Only a count, and an order an index can serve (dates, titles,
-            # names): count, then read the page straight off that index.
-            count, _, _ = self._one_pass(conn, plan, [], limit, mincount, 0, 0)
+            # names): count (beside, when it can), and read the page straight
+            # off that index.
+            split = self._beside(conn, plan, [], limit, mincount, rows, start, key[0],
+                                 preference)
+            if split:
+                count, _, page_ids = split
+            else:
+                count, _, _ = self._one_pass(conn, plan, [], limit, mincount, 0, 0)
             cache.put(("count", *key), count)
         elif count is None or missing:
             split = self._beside(conn, plan, missing, limit, mincount, rows, start, key[0],
