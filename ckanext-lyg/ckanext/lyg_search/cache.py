@@ -33,7 +33,7 @@ _entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
 _orders: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
 
 
-def generation(conn: Any, prefer_indexes: bool = False) -> tuple[int, int]:
+def generation(conn: Any) -> tuple[int, int]:
     """The current index generation (one cheap read of the sequence), with
     the sequence's identity: a sequence created again (a database restored or
     reset, the migrations run down and up) starts again at 1, and must not
@@ -41,15 +41,14 @@ def generation(conn: Any, prefer_indexes: bool = False) -> tuple[int, int]:
 
     The same round trip turns JIT compilation off for the transaction (search
     statements are short, and compiling them costs more than it saves) and
-    gives it enough work memory to keep a result set's facets off disk; with
-    ``prefer_indexes``, it also keeps the planner off sequential scans (see
-    :class:`IndexPreference`)."""
-    return read_state(conn, prefer_indexes)[0]
+    gives it enough work memory to keep a result set's facets off disk."""
+    return read_state(conn)[0]
 
 
 def read_state(conn: Any, prefer_indexes: bool = False) -> tuple[tuple[int, int], bool]:
     """:func:`generation`, and whether the transaction has written (its own
-    writes are seen by its own statements only)."""
+    writes are seen by its own statements only); with ``prefer_indexes``,
+    the planner is also kept off sequential scans (:class:`IndexPreference`)."""
     seqscan = ", set_config('enable_seqscan', 'off', true)" if prefer_indexes else ""
     row = conn.exec_driver_sql(
         f"SELECT '{SEQUENCE}'::regclass::oid, last_value, "
@@ -80,8 +79,8 @@ class IndexPreference:
         self.wrote = True  # whether the transaction has written (known after generation())
 
     def generation(self) -> tuple[int, int]:
-        gen, self.wrote = read_state(self.conn, prefer_indexes=self.on and not self.pending)
-        self.pending = self.pending or self.on
+        gen, self.wrote = read_state(self.conn, prefer_indexes=self.on)
+        self.pending = self.on
         return gen
 
     def restore_column(self) -> str | None:

@@ -385,9 +385,13 @@ class PostgresSolr:
         bind = model.Session.get_bind()
         if not isinstance(bind, sa.engine.Engine):
             return None
-        memory = self._memory_for(conn, fields, generation) if fields else None
-        if fields and memory is None:
-            return None
+        memory = None
+        if fields:  # only when every facet is counted in memory
+            if any(ff in F.COLUMNS or ff in F.ARRAY_COLUMNS for ff in fields):
+                return None
+            coded_fields, _, memory = self._counting(conn, fields, generation)
+            if memory is None or len(coded_fields) < len(fields):
+                return None
         where = plan.where
         numbers = ", array_to_string(array_agg(d.doc_no), ',')" if memory else ", NULL"
 
@@ -410,16 +414,22 @@ class PostgresSolr:
             return None
         return counted[0], counted[1], page
 
-    def _memory_for(self, conn: Any, fields: list[str], generation: Any,
-                    ) -> facet_memory.Columns | None:
-        """The in-memory values when every one of ``fields`` is counted there."""
-        if any(ff in F.COLUMNS or ff in F.ARRAY_COLUMNS for ff in fields):
-            return None
-        if not set(fields) <= summary.counted_with_site_fields(conn, fields, generation):
-            return None
-        if summary.facet_codes(conn, generation, fields) is None or not facet_memory.enabled():
-            return None
-        return facet_memory.columns(generation, fields)
+    def _counting(self, conn: Any, keyed: list[str], generation: Any, in_memory: bool = True,
+                  ) -> tuple[list[str], tuple[list[int], list[str]] | None,
+                             facet_memory.Columns | None]:
+        """How the keyed facet fields are counted: those counted by the site
+        (a facet field of this site is counted from its first use), their
+        codes (migration 0008) and, when this process holds their values,
+        the in-memory arrays."""
+        coded_fields: list[str] = []
+        coded = memory = None
+        if keyed and generation is not None:
+            have = summary.counted_with_site_fields(conn, keyed, generation)
+            coded_fields = [ff for ff in keyed if ff in have]
+            coded = summary.facet_codes(conn, generation, coded_fields) if coded_fields else None
+        if coded is not None and in_memory and facet_memory.enabled():
+            memory = facet_memory.columns(generation, coded_fields)
+        return coded_fields, coded, memory
 
     def _one_pass(self, conn: Any, plan: Plan, fields: list[str], limit: int, mincount: int,
                   rows: int, start: int, generation: Any = None, in_memory: bool = True,
@@ -436,19 +446,10 @@ class PostgresSolr:
             ).scalar()
             return int(count or 0), {}, []
         keyed = [ff for ff in fields if ff not in F.COLUMNS and ff not in F.ARRAY_COLUMNS]
-        # Keys of counted fields (a facet field of this site is counted from
-        # its first use) are counted as codes (migration 0008), named from the
-        # list of every key those fields hold; other fields' keys as text.
-        coded_fields: list[str] = []
-        coded = None
-        if keyed and generation is not None:
-            have = summary.counted_with_site_fields(conn, keyed, generation)
-            coded_fields = [ff for ff in keyed if ff in have]
-            coded = summary.facet_codes(conn, generation, coded_fields) if coded_fields else None
+        # Keys of counted fields are counted as codes, named from the list of
+        # every key those fields hold; other fields' keys as text.
+        coded_fields, coded, memory = self._counting(conn, keyed, generation, in_memory)
         text_fields = keyed if coded is None else [ff for ff in keyed if ff not in coded_fields]
-        memory = None
-        if coded is not None and in_memory and facet_memory.enabled():
-            memory = facet_memory.columns(generation, coded_fields)
         # Only what the count, the page's order and the facets read.
         order, oparams = plan.order("h.", Sql("h.score"))
         read = set(re.findall(r"\bh\.([a-z_]+)", " ".join(order)))
